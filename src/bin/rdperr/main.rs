@@ -1,0 +1,331 @@
+//! The `rdperr` command: argument parsing, reading the query, printing, exit codes.
+//! Everything else lives in the library.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use rdperr::render::{self, TextOptions};
+use rdperr::{Kb, Severity};
+use std::collections::BTreeMap;
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Explain Remote Desktop and Microsoft Entra sign-in errors: which error it is, why it
+/// happens, and the fix steps in order, least disruptive first.
+#[derive(Parser, Debug)]
+#[command(
+    name = "rdperr",
+    version,
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:\n  rdperr \"Your credentials did not work\"\n  rdperr 0x204\n  rdperr AADSTS50126 --json\n  xclip -o | rdperr\n\nExit status: 0 a match, 1 no match, 2 usage or KB error."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    /// The error message, log line or code. Words are joined; with none (or `-`), stdin is read.
+    #[arg(value_name = "QUERY")]
+    query: Vec<String>,
+
+    /// Print one JSON object instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+
+    /// Show up to N matches (the best one in full, the rest as a list).
+    #[arg(short = 'n', long = "matches", value_name = "N", default_value_t = 1)]
+    matches: usize,
+
+    /// Load more KB entries from DIR, on top of the embedded KB (repeatable).
+    #[arg(long = "kb", value_name = "DIR", global = true)]
+    kb: Vec<PathBuf>,
+
+    /// When to use colour.
+    #[arg(long, value_enum, default_value_t = Color::Auto, global = true, value_name = "WHEN")]
+    color: Color,
+
+    #[command(flatten)]
+    values: Values,
+}
+
+/// Values for the placeholders in fix-step commands.
+#[derive(clap::Args, Debug, Default)]
+struct Values {
+    /// Your Azure resource group, filled into commands.
+    #[arg(short = 'g', long, value_name = "NAME", global = true)]
+    resource_group: Option<String>,
+    /// Your VM name, filled into commands.
+    #[arg(long, value_name = "NAME", global = true)]
+    vm: Option<String>,
+    /// Your Azure region, filled into commands.
+    #[arg(long, value_name = "REGION", global = true)]
+    location: Option<String>,
+    /// The user name, filled into commands.
+    #[arg(long, value_name = "NAME", global = true)]
+    user: Option<String>,
+}
+
+impl Values {
+    fn map(&self) -> BTreeMap<String, String> {
+        [
+            ("resource_group", &self.resource_group),
+            ("vm", &self.vm),
+            ("location", &self.location),
+            ("user", &self.user),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_string(), v.clone())))
+        .collect()
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Show one entry in full.
+    Show {
+        /// The entry id, e.g. rdp-credentials-rejected.
+        id: String,
+    },
+    /// List every entry.
+    List,
+    /// Measure the matcher on a query corpus (`[[query]]` with `text` and `expect`).
+    Eval {
+        /// The corpus file, e.g. ../shared/eval/dev.toml.
+        file: PathBuf,
+        /// Exit with status 1 when top-1 accuracy is below this fraction (0 to 1).
+        #[arg(long, value_name = "X")]
+        min_top1: Option<f64>,
+    },
+    /// Validate the embedded KB and any --kb folders, and run every entry's golden examples.
+    Check {
+        /// Treat warnings as errors.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(code) => code,
+        Err(e) => {
+            // Broken pipes (`rdperr ... | head`) are not errors.
+            if let Some(io) = e.downcast_ref::<io::Error>() {
+                if io.kind() == io::ErrorKind::BrokenPipe {
+                    return ExitCode::SUCCESS;
+                }
+            }
+            let _ = writeln!(io::stderr(), "rdperr: {}", render::sanitize(&e.to_string()));
+            ExitCode::from(2)
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+fn run(cli: &Cli) -> Result<ExitCode> {
+    let color = match cli.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let kb = match load_kb(&cli.kb) {
+        Ok(kb) => kb,
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "{}", render::sanitize(&e));
+            let _ = writeln!(io::stderr(), "rdperr: the KB did not load");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let mut out = io::stdout().lock();
+    match &cli.command {
+        Some(Command::Show { id }) => show(&kb, id, cli, color, &mut out),
+        Some(Command::List) => list(&kb, cli.json, &mut out),
+        Some(Command::Check { deny_warnings }) => check(&kb, *deny_warnings, &mut out),
+        Some(Command::Eval { file, min_top1 }) => eval(&kb, file, *min_top1, cli.json, &mut out),
+        None => lookup(&kb, cli, color, &mut out),
+    }
+}
+
+fn load_kb(dirs: &[PathBuf]) -> std::result::Result<Kb, String> {
+    if dirs.is_empty() {
+        Kb::try_embedded().cloned().map_err(|e| e.to_string())
+    } else {
+        Kb::from_dirs(dirs).map_err(|e| e.to_string())
+    }
+}
+
+fn read_query(cli: &Cli) -> Result<Option<String>> {
+    let joined = cli.query.join(" ");
+    let text = if joined == "-" || (cli.query.is_empty() && !io::stdin().is_terminal()) {
+        let mut bytes = Vec::new();
+        io::stdin().read_to_end(&mut bytes)?;
+        // Invalid UTF-8 is replaced, not rejected: a pasted log gets an answer either way.
+        String::from_utf8_lossy(&bytes).into_owned()
+    } else {
+        joined
+    };
+    Ok((!text.trim().is_empty()).then_some(text))
+}
+
+fn lookup(kb: &Kb, cli: &Cli, color: bool, out: &mut impl Write) -> Result<ExitCode> {
+    let Some(query) = read_query(cli)? else {
+        let _ = writeln!(
+            io::stderr(),
+            "rdperr: no query given. Pass the error text, e.g. rdperr \"Your credentials did not work\", or pipe it on stdin. See rdperr --help."
+        );
+        return Ok(ExitCode::from(2));
+    };
+    let found = kb.lookup(&query);
+    if found.truncated {
+        let _ = writeln!(
+            io::stderr(),
+            "rdperr: the input is longer than {} bytes; only the first {} bytes were searched",
+            rdperr::MAX_QUERY_BYTES,
+            rdperr::MAX_QUERY_BYTES
+        );
+    }
+    let values = cli.values.map();
+    if cli.json {
+        let mut doc = render::lookup_json(&found, &values);
+        if let Some(obj) = doc.as_object_mut() {
+            obj.truncate_matches(cli.matches);
+        }
+        serde_json::to_writer_pretty(&mut *out, &doc)?;
+        writeln!(out)?;
+    } else {
+        let opts = TextOptions {
+            color,
+            limit: cli.matches.max(1),
+            values,
+        };
+        write!(out, "{}", render::lookup_text(kb, &found, &opts))?;
+    }
+    Ok(if found.matches.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// `--json` keeps `-n` matches (at least one), like the text output.
+trait TruncateMatches {
+    fn truncate_matches(&mut self, n: usize);
+}
+
+impl TruncateMatches for serde_json::Map<String, serde_json::Value> {
+    fn truncate_matches(&mut self, n: usize) {
+        if let Some(serde_json::Value::Array(list)) = self.get_mut("matches") {
+            list.truncate(n.max(1));
+        }
+    }
+}
+
+fn show(kb: &Kb, id: &str, cli: &Cli, color: bool, out: &mut impl Write) -> Result<ExitCode> {
+    let Some(entry) = kb.get(id) else {
+        let mut near: Vec<(f64, &str)> = kb
+            .entries()
+            .iter()
+            .map(|e| (strsim::jaro_winkler(id, &e.id), e.id.as_str()))
+            .collect();
+        near.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let hint = near.first().filter(|(s, _)| *s > 0.8).map(|(_, id)| format!(" (did you mean `{id}`?)")).unwrap_or_default();
+        let _ = writeln!(io::stderr(), "rdperr: no entry with id `{}`{hint}; `rdperr list` shows the ids", render::sanitize(id));
+        return Ok(ExitCode::from(2));
+    };
+    if cli.json {
+        serde_json::to_writer_pretty(
+            &mut *out,
+            &serde_json::json!({
+                "schema_version": render::SCHEMA_VERSION,
+                "entry": entry,
+                "commands": render::entry_commands(entry, &cli.values.map()),
+            }),
+        )?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", render::entry_page(entry, color, &cli.values.map()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list(kb: &Kb, json: bool, out: &mut impl Write) -> Result<ExitCode> {
+    if json {
+        let rows: Vec<_> = kb
+            .entries()
+            .iter()
+            .map(|e| serde_json::json!({"id": e.id, "category": e.category, "title": e.title}))
+            .collect();
+        serde_json::to_writer_pretty(&mut *out, &serde_json::json!({"schema_version": render::SCHEMA_VERSION, "entries": rows}))?;
+        writeln!(out)?;
+    } else {
+        let width = kb.entries().iter().map(|e| e.id.len()).max().unwrap_or(0);
+        for e in kb.entries() {
+            writeln!(out, "{:width$}  {:18}  {}", e.id, e.category.as_str(), render::sanitize(&e.title))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(kb: &Kb, deny_warnings: bool, out: &mut impl Write) -> Result<ExitCode> {
+    let mut errors = 0;
+    let mut warnings = 0;
+    for d in kb.warnings() {
+        writeln!(out, "{d}\n")?;
+        warnings += 1;
+    }
+    for e in kb.entries() {
+        for example in &e.examples {
+            let found = kb.lookup(example);
+            let top = found.matches.first().map(|m| m.id.as_str());
+            if top != Some(e.id.as_str()) {
+                errors += 1;
+                let origin = kb.origin(&e.id).unwrap_or("?");
+                writeln!(
+                    out,
+                    "error[KB201]: golden example of `{}` resolves to {}\n  --> {origin}\n  = example: {}\n",
+                    e.id,
+                    top.map_or("no match".to_string(), |t| format!("`{t}`")),
+                    render::sanitize(example)
+                )?;
+            }
+        }
+    }
+    let severity = if errors > 0 || (deny_warnings && warnings > 0) { Severity::Error } else { Severity::Warning };
+    writeln!(
+        out,
+        "checked {} entries and {} code tables: {errors} error(s), {warnings} warning(s)",
+        kb.entries().len(),
+        kb.tables().len()
+    )?;
+    Ok(if severity == Severity::Error { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+fn eval(kb: &Kb, file: &std::path::Path, min_top1: Option<f64>, json: bool, out: &mut impl Write) -> Result<ExitCode> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let cases = match rdperr::eval::parse(&file.display().to_string(), &text) {
+        Ok(cases) => cases,
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "{}", render::sanitize(&e.to_string()));
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let report = rdperr::eval::run(kb, &cases);
+    if json {
+        let mut doc = serde_json::to_value(&report)?;
+        if let Some(obj) = doc.as_object_mut() {
+            obj.insert("schema_version".into(), render::SCHEMA_VERSION.into());
+            obj.insert("top1".into(), report.positive.top1_rate().into());
+            obj.insert("top3".into(), report.positive.top3_rate().into());
+            obj.insert("mrr".into(), report.positive.mrr().into());
+            obj.insert("none_accuracy".into(), report.none_rate().into());
+        }
+        serde_json::to_writer_pretty(&mut *out, &doc)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", rdperr::eval::report_text(&report))?;
+    }
+    let below = min_top1.is_some_and(|min| report.positive.top1_rate() < min);
+    Ok(if below { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}

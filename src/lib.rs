@@ -1,0 +1,372 @@
+//! rdperr: explain Remote Desktop and Microsoft Entra sign-in errors.
+//!
+//! A pasted message, log line or bare code goes in; ranked KB entries come out, each with a
+//! confidence, the reasons it matched, and the entry itself (causes and ordered fix steps).
+//!
+//! ```
+//! let kb = rdperr::Kb::embedded();
+//! let found = kb.lookup("Your credentials did not work");
+//! assert_eq!(found.matches[0].id, "rdp-credentials-rejected");
+//! ```
+//!
+//! The modules follow the data: [`load`] reads the KB, [`normalize`] prepares the query,
+//! [`codes`], [`phrases`] and [`search`] find candidates, [`rank`] orders them, and [`render`]
+//! turns the result into text or JSON. The library never prints and never exits.
+
+pub mod codes;
+pub mod error;
+pub mod eval;
+pub mod load;
+pub mod model;
+pub mod normalize;
+mod phrases;
+pub mod rank;
+pub mod render;
+mod search;
+
+pub use codes::{CodeFinding, Interpretation};
+pub use error::{Diagnostic, Error, Severity};
+pub use model::{Category, CodeRow, CodeTable, Entry, EntryCode, Namespace, Step};
+pub use rank::Reason;
+
+use codes::CodeIndex;
+use load::SourceFile;
+use phrases::PhraseFinder;
+use rank::{combine, score_entry, Prepared, QueryTerms};
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+/// Below this confidence an entry is not a match.
+pub const MIN_CONFIDENCE: f32 = 0.45;
+/// Entries this close to the best one are shown as equally likely.
+pub const AMBIGUITY_MARGIN: f32 = 0.06;
+/// Input beyond this many bytes is not searched; the result says it was cut.
+pub const MAX_QUERY_BYTES: usize = 1 << 20;
+
+/// The knowledge base with its matcher. Cheap to share: `Send + Sync`, and `Clone` copies a
+/// pointer.
+#[derive(Clone, Debug)]
+pub struct Kb {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    entries: Vec<Arc<Entry>>,
+    origins: Vec<String>,
+    by_id: HashMap<String, usize>,
+    tables: Vec<CodeTable>,
+    codes: CodeIndex,
+    warnings: Vec<Diagnostic>,
+    /// Built on the first free-text lookup: a bare code never pays for the index.
+    text: OnceLock<TextEngine>,
+}
+
+#[derive(Debug)]
+struct TextEngine {
+    prepared: Prepared,
+    phrases: PhraseFinder,
+    index: Option<search::TextIndex>,
+}
+
+/// One ranked answer.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Match {
+    pub id: String,
+    /// 0 to 1.
+    pub confidence: f32,
+    pub reasons: Vec<Reason>,
+    pub entry: Arc<Entry>,
+}
+
+/// Everything a lookup found.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Lookup {
+    pub query: String,
+    /// Best first; empty when nothing matches.
+    pub matches: Vec<Match>,
+    /// True when the top matches are about equally likely (one message, several causes).
+    pub ambiguous: bool,
+    /// Codes found in the query, each with every interpretation.
+    pub codes: Vec<CodeFinding>,
+    /// Names captured from the message (computer, user, domain), used to fill commands.
+    pub captures: BTreeMap<String, String>,
+    /// True when the query was longer than [`MAX_QUERY_BYTES`] and only its start was searched.
+    pub truncated: bool,
+}
+
+/// Builds a KB from the embedded files and/or folders.
+#[derive(Debug, Default)]
+pub struct KbBuilder {
+    embedded: bool,
+    files: Vec<SourceFile>,
+    errors: Vec<Error>,
+}
+
+impl KbBuilder {
+    /// Includes the KB compiled into the library.
+    pub fn embedded(mut self) -> Self {
+        self.embedded = true;
+        self
+    }
+
+    /// Adds every `*.toml` below `dir` (entries, and code tables under a `codes` folder).
+    pub fn dir(mut self, dir: impl AsRef<Path>) -> Self {
+        match load::read_dir(dir.as_ref()) {
+            Ok(mut files) => self.files.append(&mut files),
+            Err(e) => self.errors.push(e),
+        }
+        self
+    }
+
+    /// Adds one file's text, as if read from `path`.
+    pub fn file(mut self, path: impl Into<String>, text: impl Into<String>) -> Self {
+        self.files.push(SourceFile {
+            path: path.into(),
+            text: text.into(),
+        });
+        self
+    }
+
+    pub fn build(self) -> Result<Kb, Error> {
+        if let Some(e) = self.errors.into_iter().next() {
+            return Err(e);
+        }
+        let mut files = if self.embedded {
+            load::embedded_files()
+        } else {
+            Vec::new()
+        };
+        files.extend(self.files);
+        let loaded = load::load(&files)?;
+        Ok(Kb::from_loaded(loaded))
+    }
+}
+
+impl Kb {
+    /// The KB compiled into the library, loaded once per process and shared.
+    ///
+    /// The embedded KB is validated by the test suite (`tests/kb.rs`), so this cannot fail in a
+    /// released build; [`Kb::try_embedded`] is the variant that returns the error instead.
+    pub fn embedded() -> &'static Kb {
+        Kb::try_embedded().expect("the embedded KB is validated by the test suite")
+    }
+
+    /// The embedded KB, or the problems that stop it from loading.
+    pub fn try_embedded() -> Result<&'static Kb, &'static Error> {
+        static KB: OnceLock<Result<Kb, Error>> = OnceLock::new();
+        KB.get_or_init(|| Kb::builder().embedded().build()).as_ref()
+    }
+
+    pub fn builder() -> KbBuilder {
+        KbBuilder::default()
+    }
+
+    /// The embedded KB plus the entries in `dirs`. An id defined twice is an error naming both
+    /// files.
+    pub fn from_dirs<P: AsRef<Path>>(dirs: &[P]) -> Result<Kb, Error> {
+        dirs.iter()
+            .fold(Kb::builder().embedded(), |b, d| b.dir(d))
+            .build()
+    }
+
+    fn from_loaded(loaded: load::Loaded) -> Kb {
+        let mut entries = Vec::new();
+        let mut origins = Vec::new();
+        for (entry, origin) in loaded.entries {
+            entries.push(Arc::new(entry));
+            origins.push(origin);
+        }
+        let by_id = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.id.clone(), i))
+            .collect();
+        let tables: Vec<CodeTable> = loaded.tables.into_iter().map(|(t, _)| t).collect();
+        let codes = CodeIndex::build(&entries, &tables);
+        Kb {
+            inner: Arc::new(Inner {
+                entries,
+                origins,
+                by_id,
+                tables,
+                codes,
+                warnings: loaded.warnings,
+                text: OnceLock::new(),
+            }),
+        }
+    }
+
+    /// All entries, in file order.
+    pub fn entries(&self) -> &[Arc<Entry>] {
+        &self.inner.entries
+    }
+
+    /// The entry with this id.
+    pub fn get(&self, id: &str) -> Option<&Arc<Entry>> {
+        self.inner.by_id.get(id).map(|&i| &self.inner.entries[i])
+    }
+
+    /// The file an entry was loaded from (`kb/rdp/<id>.toml` for embedded entries).
+    pub fn origin(&self, id: &str) -> Option<&str> {
+        self.inner.by_id.get(id).map(|&i| self.inner.origins[i].as_str())
+    }
+
+    /// The code tables.
+    pub fn tables(&self) -> &[CodeTable] {
+        &self.inner.tables
+    }
+
+    /// Warnings found while loading (the KB loaded; these make it weaker).
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.inner.warnings
+    }
+
+    /// Every interpretation of the codes in `text` (`0x204`, `516`, `AADSTS50126`,
+    /// `ERRCONNECT_LOGON_FAILURE`, `event 1058` ...), like err.exe but pointing to entries.
+    pub fn decode(&self, text: &str) -> Vec<CodeFinding> {
+        let folded = normalize::fold_chars(cut(text).0);
+        self.inner.codes.find(&folded, &self.inner.entries)
+    }
+
+    fn text_engine(&self) -> &TextEngine {
+        self.inner.text.get_or_init(|| {
+            let prepared = Prepared::build(&self.inner.entries);
+            let texts: Vec<Vec<&str>> = prepared
+                .phrases
+                .iter()
+                .map(|list| list.iter().map(|p| p.text.as_str()).collect())
+                .collect();
+            let phrases = PhraseFinder::build(&self.inner.entries, &texts);
+            // Without the index, candidates still come from phrases and codes; an index that
+            // fails to build in RAM is not worth failing the lookup for.
+            let index = search::TextIndex::build(&self.inner.entries).ok();
+            TextEngine {
+                prepared,
+                phrases,
+                index,
+            }
+        })
+    }
+
+    /// Finds the entries that explain `text`, best first.
+    pub fn lookup(&self, text: &str) -> Lookup {
+        let (text, truncated) = cut(text);
+        let folded = normalize::fold_chars(text);
+        let codes = self.inner.codes.find(&folded, &self.inner.entries);
+        let engine = self.text_engine();
+        let normalized = normalize::normalize(text);
+        let query_tokens = normalize::tokens(text);
+        let exact = engine.phrases.find(&folded, &normalized);
+        let terms = QueryTerms::new(&query_tokens, &engine.prepared);
+
+        let mut candidates: HashSet<usize> = HashSet::new();
+        if !terms.is_empty() {
+            if let Some(index) = &engine.index {
+                candidates.extend(index.candidates(&query_tokens));
+            }
+        }
+        candidates.extend(exact.phrases.keys());
+        candidates.extend(exact.patterns.keys());
+        let code_scores = self.code_evidence(&codes);
+        candidates.extend(code_scores.keys());
+
+        let empty = HashSet::new();
+        let mut matches: Vec<Match> = candidates
+            .into_iter()
+            .filter_map(|i| {
+                let text_score = score_entry(
+                    i,
+                    &engine.prepared,
+                    &terms,
+                    exact.phrases.get(&i).unwrap_or(&empty),
+                );
+                let mut reasons = Vec::new();
+                let mut evidence = vec![text_score.score];
+                if let Some((score, code_reasons)) = code_scores.get(&i) {
+                    evidence.push(*score);
+                    reasons.extend(code_reasons.iter().cloned());
+                }
+                if let Some(pattern) = exact.patterns.get(&i) {
+                    evidence.push(0.85);
+                    reasons.push(Reason::Pattern {
+                        pattern: pattern.clone(),
+                    });
+                }
+                if let Some(r) = text_score.reason {
+                    if text_score.score >= 0.2 {
+                        reasons.push(r);
+                    }
+                }
+                let confidence = combine(&evidence);
+                (confidence >= MIN_CONFIDENCE).then(|| Match {
+                    id: self.inner.entries[i].id.clone(),
+                    confidence: (confidence * 1000.0).round() / 1000.0,
+                    reasons,
+                    entry: Arc::clone(&self.inner.entries[i]),
+                })
+            })
+            .collect();
+        matches.sort_by(|a, b| {
+            b.confidence
+                .total_cmp(&a.confidence)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        let ambiguous = matches.len() > 1
+            && matches[0].confidence - matches[1].confidence <= AMBIGUITY_MARGIN;
+        Lookup {
+            query: text.to_string(),
+            matches,
+            ambiguous,
+            codes,
+            captures: exact.captures,
+            truncated,
+        }
+    }
+
+    /// Per entry: the strongest code evidence and the codes behind it.
+    fn code_evidence(&self, codes: &[CodeFinding]) -> HashMap<usize, (f32, Vec<Reason>)> {
+        let mut out: HashMap<usize, (f32, Vec<Reason>)> = HashMap::new();
+        for finding in codes {
+            let distinct: HashSet<&str> = finding
+                .interpretations
+                .iter()
+                .flat_map(|i| i.entries.iter().map(String::as_str))
+                .collect();
+            // A code that points to many entries says less about each.
+            let spread = 1.0 / (1.0 + 0.2 * distinct.len().saturating_sub(1) as f32);
+            let any_supported = finding.interpretations.iter().any(|i| i.supported_by_context);
+            for interp in &finding.interpretations {
+                let fit = if interp.supported_by_context || !any_supported { 1.0 } else { 0.6 };
+                let score = 0.85 * finding.strength * fit * spread;
+                for id in &interp.entries {
+                    let Some(&i) = self.inner.by_id.get(id) else { continue };
+                    let slot = out.entry(i).or_insert((0.0, Vec::new()));
+                    slot.0 = combine(&[slot.0, score]);
+                    slot.1.push(Reason::Code {
+                        code: finding.text.clone(),
+                        namespace: interp.namespace,
+                        display: interp.display.clone(),
+                        name: interp.name.clone(),
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Cuts a query at [`MAX_QUERY_BYTES`], on a character boundary.
+fn cut(text: &str) -> (&str, bool) {
+    if text.len() <= MAX_QUERY_BYTES {
+        return (text, false);
+    }
+    let mut end = MAX_QUERY_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    (&text[..end], true)
+}

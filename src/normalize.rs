@@ -1,0 +1,276 @@
+//! Normalising text so that a pasted dialog, a retyped message and the KB wording meet.
+//!
+//! Two forms come out of here: `normalize` gives a flat lower-case string for exact phrase
+//! search (aho-corasick), and `tokens` gives stemmed words with positions for fuzzy scoring.
+//! Both fold case, curly quotes, full-width characters and contractions the same way, so
+//! "didn’t" in a paste meets "did not" in the KB.
+
+use std::sync::LazyLock;
+use tantivy::tokenizer::{
+    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
+};
+
+/// Folds characters that vary between copies of the same message: typographic quotes and
+/// apostrophes, full-width forms (as in Chinese or Japanese dialogs), odd spaces.
+pub fn fold_chars(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{2018}' | '\u{2019}' | '\u{201B}' | '\u{02BC}' | '\u{00B4}' | '`' => '\'',
+            '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{00AB}' | '\u{00BB}' => '"',
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '\u{3000}' | '\u{00A0}' | '\u{2007}' | '\u{202F}' => ' ',
+            '\u{3001}' | '\u{3002}' => '.',
+            _ => c,
+        })
+        .collect()
+}
+
+/// Expands English contractions after lower-casing: "can't" and "cannot" become "can not",
+/// "didn't" becomes "did not", "you're" becomes "you are"; a possessive "'s" is dropped.
+fn expand_contractions(lower: &str) -> String {
+    let mut out = String::with_capacity(lower.len() + 16);
+    for (i, word) in lower.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&expand_word(word));
+    }
+    out
+}
+
+fn expand_word(word: &str) -> String {
+    // Split off trailing punctuation so "work." and "didn't," still expand.
+    let core_end = word
+        .char_indices()
+        .rev()
+        .find(|(_, c)| c.is_alphanumeric())
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let (core, tail) = word.split_at(core_end);
+    let expanded = match core {
+        "can't" | "cant" | "cannot" => "can not".to_string(),
+        "won't" => "will not".to_string(),
+        "couldnt" | "didnt" | "doesnt" | "isnt" | "wasnt" | "arent" | "hasnt" | "dont"
+        | "wouldnt" | "shouldnt" | "havent" => format!("{} not", &core[..core.len() - 2]),
+        _ => {
+            if let Some(stem) = core.strip_suffix("n't") {
+                format!("{stem} not")
+            } else if let Some(stem) = core.strip_suffix("'re") {
+                format!("{stem} are")
+            } else if let Some(stem) = core.strip_suffix("'ve") {
+                format!("{stem} have")
+            } else if let Some(stem) = core.strip_suffix("'ll") {
+                format!("{stem} will")
+            } else if let Some(stem) = core.strip_suffix("'m") {
+                format!("{stem} am")
+            } else if let Some(stem) = core.strip_suffix("'s") {
+                stem.to_string()
+            } else {
+                core.to_string()
+            }
+        }
+    };
+    format!("{expanded}{tail}")
+}
+
+/// Lower-cases, folds characters and contractions, replaces everything that is not a letter or
+/// digit by one space. The result is what exact phrase search runs on.
+pub fn normalize(text: &str) -> String {
+    let folded = fold_chars(text).to_lowercase();
+    // Collapse whitespace first so contraction expansion sees words.
+    let spaced: String = folded.split_whitespace().collect::<Vec<_>>().join(" ");
+    let expanded = expand_contractions(&spaced);
+    let mut out = String::with_capacity(expanded.len());
+    let mut last_space = true;
+    for c in expanded.chars() {
+        if c.is_alphanumeric() {
+            out.push(c);
+            last_space = false;
+        } else if !last_space {
+            out.push(' ');
+            last_space = true;
+        }
+    }
+    if out.ends_with(' ') {
+        out.pop();
+    }
+    out
+}
+
+/// One word of a text, as the scorer sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// Stemmed, lower-case form (what the index stores).
+    pub stem: String,
+    /// Unstemmed lower-case form (what typo distances are measured on).
+    pub word: String,
+    /// Position in the text, counting words.
+    pub position: usize,
+}
+
+static ANALYZER: LazyLock<TextAnalyzer> = LazyLock::new(analyzer);
+
+/// The tantivy analyzer used both for the index and for the scorer, so the two agree.
+pub(crate) fn analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+/// Words of `text` after normalisation, stemmed, with positions. Numbers and code-like tokens
+/// are kept (the scorer decides not to fuzz them).
+pub fn tokens(text: &str) -> Vec<Token> {
+    let normalized = normalize(text);
+    let mut analyzer = ANALYZER.clone();
+    let mut stream = analyzer.token_stream(&normalized);
+    let mut out = Vec::new();
+    while let Some(t) = stream.next() {
+        let word = normalized
+            .get(t.offset_from..t.offset_to)
+            .unwrap_or(&t.text)
+            .to_string();
+        out.push(Token {
+            stem: t.text.clone(),
+            word,
+            position: t.position,
+        });
+    }
+    out
+}
+
+/// Words too common to carry meaning on their own. "not" is deliberately absent: "did not
+/// work" and "does not exist" depend on it.
+pub fn is_stopword(word: &str) -> bool {
+    matches!(
+        word,
+        "a" | "an"
+            | "the"
+            | "to"
+            | "of"
+            | "and"
+            | "or"
+            | "is"
+            | "are"
+            | "was"
+            | "be"
+            | "been"
+            | "this"
+            | "that"
+            | "these"
+            | "for"
+            | "in"
+            | "on"
+            | "at"
+            | "it"
+            | "its"
+            | "your"
+            | "you"
+            | "i"
+            | "my"
+            | "me"
+            | "we"
+            | "with"
+            | "by"
+            | "as"
+            | "from"
+            | "please"
+            | "try"
+            | "again"
+            | "if"
+            | "so"
+            | "but"
+            | "have"
+            | "has"
+            | "had"
+            | "do"
+            | "does"
+            | "did"
+            | "will"
+            | "can"
+            | "could"
+            | "would"
+            | "should"
+            | "am"
+            | "get"
+            | "got"
+            | "when"
+            | "what"
+            | "which"
+            | "there"
+            | "then"
+            | "than"
+            | "also"
+            | "just"
+            | "any"
+            | "all"
+            | "some"
+            | "one"
+            | "s"
+            | "t"
+    )
+}
+
+/// True for tokens that are numbers or look like codes: they are matched exactly, never fuzzed.
+pub fn is_code_like(word: &str) -> bool {
+    word.chars().any(|c| c.is_ascii_digit())
+}
+
+/// The typo budget by word length (as Meilisearch sets it): none up to 4 characters, one for
+/// 5 to 8, two from 9.
+pub fn typo_budget(word: &str) -> u8 {
+    if is_code_like(word) {
+        return 0;
+    }
+    match word.chars().count() {
+        0..=4 => 0,
+        5..=8 => 1,
+        _ => 2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_case_quotes_and_contractions() {
+        assert_eq!(
+            normalize("Your credentials didn’t work."),
+            "your credentials did not work"
+        );
+        assert_eq!(
+            normalize("Remote Desktop can't find the computer \u{201C}web01\u{201D}"),
+            "remote desktop can not find the computer web01"
+        );
+        assert_eq!(normalize("cannot   be\n\ncontacted"), "can not be contacted");
+        assert_eq!(normalize("You're"), "you are");
+    }
+
+    #[test]
+    fn folds_full_width_forms() {
+        assert_eq!(normalize("错误代码： 0x708"), "错误代码 0x708");
+        assert_eq!(fold_chars("ＡＢＣ１"), "ABC1");
+    }
+
+    #[test]
+    fn tokens_are_stemmed_with_positions() {
+        let t = tokens("Credentials did not work");
+        let stems: Vec<&str> = t.iter().map(|t| t.stem.as_str()).collect();
+        assert_eq!(stems, ["credenti", "did", "not", "work"]);
+        assert_eq!(t[3].position, 3);
+        assert_eq!(t[0].word, "credentials");
+    }
+
+    #[test]
+    fn typo_budget_grows_with_word_length() {
+        assert_eq!(typo_budget("work"), 0);
+        assert_eq!(typo_budget("wrok"), 0);
+        assert_eq!(typo_budget("denied"), 1);
+        assert_eq!(typo_budget("password"), 1);
+        assert_eq!(typo_budget("credentials"), 2);
+        // Codes and numbers are never fuzzed.
+        assert_eq!(typo_budget("0x0000204"), 0);
+        assert_eq!(typo_budget("50126000"), 0);
+    }
+}

@@ -1,0 +1,101 @@
+//! Exact evidence from text: known wordings found verbatim (aho-corasick over the normalised
+//! query) and the entries' own regular expressions (which may capture names for commands).
+
+use crate::model::Entry;
+use crate::normalize::normalize;
+use aho_corasick::{AhoCorasick, MatchKind};
+use regex::Regex;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+/// Segments shorter than this (in words) are too common to count as a phrase on their own.
+const MIN_SEGMENT_WORDS: usize = 3;
+
+#[derive(Debug)]
+pub(crate) struct PhraseFinder {
+    automaton: Option<AhoCorasick>,
+    /// For each automaton pattern: (entry index, phrase index in `rank::Prepared`).
+    owners: Vec<Vec<(usize, usize)>>,
+    patterns: Vec<Vec<Regex>>,
+}
+
+/// What the exact search found.
+#[derive(Debug, Default)]
+pub(crate) struct ExactHits {
+    /// Entry index -> phrase indexes found whole.
+    pub phrases: HashMap<usize, HashSet<usize>>,
+    /// Entry index -> the pattern that matched.
+    pub patterns: HashMap<usize, String>,
+    /// Named captures of matching patterns (computer, user, domain ...).
+    pub captures: BTreeMap<String, String>,
+}
+
+impl PhraseFinder {
+    /// `phrase_texts[e]` lists entry `e`'s wordings in the order `rank::Prepared` numbers them.
+    pub fn build(entries: &[Arc<Entry>], phrase_texts: &[Vec<&str>]) -> PhraseFinder {
+        let mut segment_owner: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
+        for (e, texts) in phrase_texts.iter().enumerate() {
+            for (p, text) in texts.iter().enumerate() {
+                // A wording counts as found when its longest placeholder-free part is; parts
+                // between placeholders are what a dialog prints around a name.
+                let Some(longest) = text
+                    .split(['<', '>'])
+                    .step_by(2)
+                    .map(normalize)
+                    .max_by_key(|s| s.split(' ').count())
+                else {
+                    continue;
+                };
+                if longest.split(' ').count() >= MIN_SEGMENT_WORDS {
+                    segment_owner.entry(longest).or_default().push((e, p));
+                }
+            }
+        }
+        let (segments, owners): (Vec<String>, Vec<_>) = segment_owner.into_iter().unzip();
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&segments)
+            .ok();
+        let patterns = entries
+            .iter()
+            .map(|e| e.patterns.iter().filter_map(|p| Regex::new(p).ok()).collect())
+            .collect();
+        PhraseFinder {
+            automaton,
+            owners,
+            patterns,
+        }
+    }
+
+    pub fn find(&self, raw: &str, normalized: &str) -> ExactHits {
+        let mut hits = ExactHits::default();
+        if let Some(ac) = &self.automaton {
+            for m in ac.find_overlapping_iter(normalized) {
+                // Whole words only: "access is denied" must not match inside "xaccess is denied".
+                let start_ok = m.start() == 0 || normalized.as_bytes()[m.start() - 1] == b' ';
+                let end_ok =
+                    m.end() == normalized.len() || normalized.as_bytes()[m.end()] == b' ';
+                if start_ok && end_ok {
+                    for &(e, p) in &self.owners[m.pattern().as_usize()] {
+                        hits.phrases.entry(e).or_default().insert(p);
+                    }
+                }
+            }
+        }
+        for (e, regexes) in self.patterns.iter().enumerate() {
+            for re in regexes {
+                if let Some(caps) = re.captures(raw) {
+                    hits.patterns.entry(e).or_insert_with(|| re.as_str().to_string());
+                    for name in re.capture_names().flatten() {
+                        if let Some(m) = caps.name(name) {
+                            hits.captures
+                                .entry(name.to_string())
+                                .or_insert_with(|| m.as_str().trim().to_string());
+                        }
+                    }
+                }
+            }
+        }
+        hits
+    }
+}

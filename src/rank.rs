@@ -1,0 +1,415 @@
+//! Ranking: turning evidence (codes, exact phrases, fuzzy terms, patterns) into one confidence
+//! per entry.
+//!
+//! tantivy scores every fuzzy hit alike, so the order comes from here. Each entry's wordings
+//! (messages, title, keywords) are scored as phrases: how much of the phrase's weight (IDF over
+//! the KB) the query contains, whether the words stand in the phrase's order, and, for short
+//! phrases, how much of the query they explain. Typos cost a little; unknown words cost
+//! nothing unless the phrase is too short to stand on its own.
+
+use crate::normalize::{is_code_like, is_stopword, tokens, typo_budget, Token};
+use crate::model::Entry;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+/// Why an entry matched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reason {
+    /// A code in the query belongs to this entry.
+    Code {
+        /// The code as written in the query.
+        code: String,
+        namespace: crate::model::Namespace,
+        display: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    /// One of the entry's wordings appears in the query word for word.
+    Phrase { phrase: String },
+    /// Words of one of the entry's wordings appear in the query, some perhaps mistyped.
+    Terms {
+        phrase: String,
+        matched: Vec<String>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        typos: Vec<Typo>,
+    },
+    /// One of the entry's regular expressions matched.
+    Pattern { pattern: String },
+}
+
+/// A mistyped word and what it was taken for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Typo {
+    pub typed: String,
+    pub read_as: String,
+    pub distance: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PhraseKind {
+    Message,
+    Title,
+    Keyword,
+}
+
+/// A wording of an entry, tokenised once at start-up.
+#[derive(Debug)]
+pub(crate) struct Phrase {
+    pub text: String,
+    pub kind: PhraseKind,
+    /// Content words (stems), in order, with their unstemmed form.
+    pub words: Vec<(String, String)>,
+}
+
+/// Everything the scorer needs about the KB, computed once.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    pub phrases: Vec<Vec<Phrase>>,
+    /// Stems of each entry's wordings.
+    pub vocab: Vec<HashSet<String>>,
+    pub idf: HashMap<String, f32>,
+    /// Unstemmed KB words grouped by length, for typo matching: word -> stem.
+    pub words_by_len: HashMap<usize, Vec<(String, String)>>,
+    pub max_idf: f32,
+    /// Phrase weight at which a phrase stands on its own, whatever else the query says.
+    pub full_info: f32,
+}
+
+/// Strips `<placeholders>` from a KB wording; they stand for names, not words.
+fn without_placeholders(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut depth = 0;
+    for c in text.chars() {
+        match c {
+            '<' => {
+                depth += 1;
+                out.push(' ');
+            }
+            '>' if depth > 0 => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn content_words(text: &str) -> Vec<(String, String)> {
+    tokens(&without_placeholders(text))
+        .into_iter()
+        .filter(|t| !is_stopword(&t.word) && !is_code_like(&t.word))
+        .map(|t| (t.stem, t.word))
+        .collect()
+}
+
+impl Prepared {
+    pub fn build(entries: &[Arc<Entry>]) -> Prepared {
+        let mut phrases = Vec::with_capacity(entries.len());
+        let mut vocab = Vec::with_capacity(entries.len());
+        let mut df: HashMap<String, usize> = HashMap::new();
+        let mut words: HashMap<String, String> = HashMap::new();
+        for entry in entries {
+            let mut list = Vec::new();
+            let mut add = |text: &str, kind| {
+                let w = content_words(text);
+                if !w.is_empty() {
+                    list.push(Phrase {
+                        text: text.to_string(),
+                        kind,
+                        words: w,
+                    });
+                }
+            };
+            add(&entry.title, PhraseKind::Title);
+            for m in &entry.messages {
+                add(m, PhraseKind::Message);
+            }
+            for k in &entry.keywords {
+                add(k, PhraseKind::Keyword);
+            }
+            let v: HashSet<String> = list
+                .iter()
+                .flat_map(|p| p.words.iter().map(|(s, _)| s.clone()))
+                .collect();
+            for p in &list {
+                for (stem, word) in &p.words {
+                    words.entry(word.clone()).or_insert_with(|| stem.clone());
+                }
+            }
+            for s in &v {
+                *df.entry(s.clone()).or_default() += 1;
+            }
+            phrases.push(list);
+            vocab.push(v);
+        }
+        let n = entries.len().max(1) as f32;
+        let idf: HashMap<String, f32> = df
+            .into_iter()
+            .map(|(s, d)| (s, (1.0 + n / d as f32).ln()))
+            .collect();
+        let max_idf = (1.0 + n).ln();
+        let mut words_by_len: HashMap<usize, Vec<(String, String)>> = HashMap::new();
+        for (word, stem) in words {
+            words_by_len
+                .entry(word.chars().count())
+                .or_default()
+                .push((word, stem));
+        }
+        for list in words_by_len.values_mut() {
+            list.sort();
+        }
+        Prepared {
+            phrases,
+            vocab,
+            idf,
+            words_by_len,
+            max_idf,
+            // About three rare words: "Local Security Authority" stands on its own, "Access
+            // is denied" does not.
+            full_info: 3.0 * max_idf * 0.75,
+        }
+    }
+
+    fn idf(&self, stem: &str) -> f32 {
+        self.idf.get(stem).copied().unwrap_or(self.max_idf)
+    }
+}
+
+/// Where the query's words land in the KB vocabulary.
+#[derive(Debug, Default)]
+pub(crate) struct QueryTerms {
+    /// KB stem -> the query positions that match it, with the typo distance.
+    hits: HashMap<String, Vec<(usize, u8, String)>>,
+    /// Content words of the query (stem, word).
+    content: Vec<(String, String)>,
+}
+
+/// Distinct unknown words fuzzed per query; a whole pasted log does not need more.
+const MAX_FUZZED_WORDS: usize = 400;
+
+impl QueryTerms {
+    pub fn new(query_tokens: &[Token], prepared: &Prepared) -> QueryTerms {
+        let mut terms = QueryTerms::default();
+        let mut fuzzed: HashMap<&str, Vec<(String, u8)>> = HashMap::new();
+        for t in query_tokens {
+            if is_code_like(&t.word) {
+                continue;
+            }
+            if !is_stopword(&t.word) {
+                terms.content.push((t.stem.clone(), t.word.clone()));
+            }
+            if prepared.idf.contains_key(&t.stem) {
+                terms
+                    .hits
+                    .entry(t.stem.clone())
+                    .or_default()
+                    .push((t.position, 0, t.word.clone()));
+                continue;
+            }
+            let budget = typo_budget(&t.word);
+            if budget == 0 || is_stopword(&t.word) {
+                continue;
+            }
+            if !fuzzed.contains_key(t.word.as_str()) {
+                if fuzzed.len() >= MAX_FUZZED_WORDS {
+                    continue;
+                }
+                fuzzed.insert(&t.word, fuzzy_neighbours(&t.word, budget, prepared));
+            }
+            for (stem, d) in &fuzzed[t.word.as_str()] {
+                terms
+                    .hits
+                    .entry(stem.clone())
+                    .or_default()
+                    .push((t.position, *d, t.word.clone()));
+            }
+        }
+        terms
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.hits.is_empty()
+    }
+}
+
+/// KB words within the typo budget of `word` (Damerau-Levenshtein, a swap costs one).
+fn fuzzy_neighbours(word: &str, budget: u8, prepared: &Prepared) -> Vec<(String, u8)> {
+    let len = word.chars().count();
+    let mut out: Vec<(String, u8)> = Vec::new();
+    for l in len.saturating_sub(budget as usize)..=len + budget as usize {
+        for (kb_word, stem) in prepared.words_by_len.get(&l).into_iter().flatten() {
+            // The first letter is rarely the typo; requiring it keeps the work small.
+            if kb_word.chars().next() != word.chars().next() {
+                continue;
+            }
+            let d = strsim::damerau_levenshtein(word, kb_word);
+            if d > 0 && d <= budget as usize && d <= typo_budget(kb_word) as usize {
+                match out.iter_mut().find(|(s, _)| s == stem) {
+                    Some(slot) => slot.1 = slot.1.min(d as u8),
+                    None => out.push((stem.clone(), d as u8)),
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The text evidence for one entry.
+#[derive(Debug, Clone)]
+pub(crate) struct TextScore {
+    pub score: f32,
+    pub reason: Option<Reason>,
+}
+
+/// Scores one entry's wordings against the query. `exact` lists wordings (by index) that the
+/// phrase search found verbatim.
+pub(crate) fn score_entry(
+    entry_index: usize,
+    prepared: &Prepared,
+    terms: &QueryTerms,
+    exact: &HashSet<usize>,
+) -> TextScore {
+    let query_weight: f32 = terms
+        .content
+        .iter()
+        .map(|(stem, _)| prepared.idf(stem))
+        .sum::<f32>()
+        .max(f32::EPSILON);
+    let mut best = TextScore {
+        score: 0.0,
+        reason: None,
+    };
+    let vocab = &prepared.vocab[entry_index];
+    for (pi, phrase) in prepared.phrases[entry_index].iter().enumerate() {
+        let mut total = 0.0;
+        let mut got = 0.0;
+        let mut matched = Vec::new();
+        let mut typos = Vec::new();
+        let mut positions: Vec<Option<Vec<usize>>> = Vec::with_capacity(phrase.words.len());
+        let mut seen_stems = HashSet::new();
+        for (stem, word) in &phrase.words {
+            let w = prepared.idf(stem);
+            // A word repeated in a phrase counts once.
+            let first = seen_stems.insert(stem.clone());
+            if first {
+                total += w;
+            }
+            match terms.hits.get(stem) {
+                Some(list) => {
+                    let d = list.iter().map(|h| h.1).min().unwrap_or(0);
+                    if first {
+                        got += w * (1.0 - 0.15 * d as f32);
+                        matched.push(word.clone());
+                        if d > 0 {
+                            let typed = list.iter().find(|h| h.1 == d).map(|h| h.2.clone());
+                            typos.push(Typo {
+                                typed: typed.unwrap_or_default(),
+                                read_as: word.clone(),
+                                distance: d,
+                            });
+                        }
+                    }
+                    positions.push(Some(list.iter().map(|h| h.0).collect()));
+                }
+                None => positions.push(None),
+            }
+        }
+        if got == 0.0 {
+            continue;
+        }
+        let coverage = got / total;
+        let order = if positions.len() < 2 {
+            1.0
+        } else {
+            let adjacent = positions
+                .windows(2)
+                .filter(|w| match (&w[0], &w[1]) {
+                    (Some(a), Some(b)) => a
+                        .iter()
+                        .any(|&p| b.iter().any(|&q| q > p && q - p <= 3)),
+                    _ => false,
+                })
+                .count();
+            adjacent as f32 / (positions.len() - 1) as f32
+        };
+        let mut score = coverage * (0.6 + 0.4 * order);
+        // How much of the query this phrase explains: matters for short phrases only.
+        let explained: f32 = terms
+            .content
+            .iter()
+            .filter(|(stem, _)| {
+                phrase.words.iter().any(|(s, _)| s == stem)
+                    || terms
+                        .hits
+                        .iter()
+                        .any(|(kb, l)| kb != stem && l.iter().any(|h| &h.2 == stem) && phrase.words.iter().any(|(s, _)| s == kb))
+            })
+            .map(|(stem, _)| prepared.idf(stem))
+            .sum::<f32>();
+        let explained = (explained / query_weight).min(1.0);
+        let standalone = (total / prepared.full_info).min(1.0);
+        score *= standalone + (1.0 - standalone) * explained;
+        if exact.contains(&pi) {
+            score = score.max(0.9 + 0.1 * standalone.max(explained));
+        }
+        if phrase.kind == PhraseKind::Keyword {
+            score *= 0.9;
+        }
+        if score > best.score {
+            let reason = if exact.contains(&pi) {
+                Reason::Phrase {
+                    phrase: phrase.text.clone(),
+                }
+            } else {
+                Reason::Terms {
+                    phrase: phrase.text.clone(),
+                    matched: matched.clone(),
+                    typos: typos.clone(),
+                }
+            };
+            best = TextScore {
+                score,
+                reason: Some(reason),
+            };
+        }
+    }
+    // Among entries whose best wordings tie, prefer the one whose vocabulary explains more of
+    // the query ("Your credentials did not work. Unauthorized client").
+    let covered: f32 = terms
+        .content
+        .iter()
+        .filter(|(stem, _)| vocab.contains(stem) || terms.hits.iter().any(|(kb, l)| vocab.contains(kb) && l.iter().any(|h| &h.2 == stem)))
+        .map(|(stem, _)| prepared.idf(stem))
+        .sum();
+    best.score *= 0.85 + 0.15 * (covered / query_weight).min(1.0);
+    best
+}
+
+/// Combines independent pieces of evidence: each one closes part of the remaining doubt.
+pub(crate) fn combine(scores: &[f32]) -> f32 {
+    let doubt: f32 = scores.iter().map(|s| 1.0 - s.clamp(0.0, 1.0)).product();
+    (1.0 - doubt).clamp(0.0, 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_not_words() {
+        assert_eq!(
+            without_placeholders("can't find the computer \"<computer>\"."),
+            "can't find the computer \" \"."
+        );
+    }
+
+    #[test]
+    fn evidence_combines_without_exceeding_one() {
+        assert_eq!(combine(&[]), 0.0);
+        assert!((combine(&[0.5, 0.5]) - 0.75).abs() < 1e-6);
+        assert_eq!(combine(&[1.0, 0.3]), 1.0);
+        assert_eq!(combine(&[2.0]), 1.0);
+    }
+}

@@ -9,7 +9,7 @@ use crate::model::{code_key, CodeTable, Entry, Namespace};
 use regex::Regex;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 /// One meaning of a code in one namespace.
@@ -41,6 +41,9 @@ pub struct CodeFinding {
     pub interpretations: Vec<Interpretation>,
     /// How sure we are that this token is an error code at all (0 to 1).
     pub strength: f32,
+    /// The namespaces the words just before the code point to (empty when they name none).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub context: Vec<Namespace>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -48,7 +51,8 @@ struct Row {
     name: Option<String>,
     meaning: String,
     message: Option<String>,
-    entries: BTreeSet<usize>,
+    /// Entries in priority order: the table row's own list first, then entries that claim it.
+    entries: Vec<usize>,
     value: i64,
 }
 
@@ -80,8 +84,11 @@ impl CodeIndex {
                 if slot.message.is_none() {
                     slot.message = row.message.clone();
                 }
-                slot.entries
-                    .extend(row.entries.iter().filter_map(|id| ids.get(id.as_str())));
+                for &i in row.entries.iter().filter_map(|id| ids.get(id.as_str())) {
+                    if !slot.entries.contains(&i) {
+                        slot.entries.push(i);
+                    }
+                }
             }
         }
         for (i, entry) in entries.iter().enumerate() {
@@ -93,7 +100,9 @@ impl CodeIndex {
                 if slot.meaning.is_empty() {
                     slot.meaning = entry.title.clone();
                 }
-                slot.entries.insert(i);
+                if !slot.entries.contains(&i) {
+                    slot.entries.push(i);
+                }
             }
         }
         for (&(ns, key), row) in &index.rows {
@@ -194,6 +203,7 @@ impl CodeIndex {
                         &[Namespace::Aadsts],
                     ),
                     strength: 1.0,
+                    context: vec![Namespace::Aadsts],
                 });
             } else if let Some(h) = cap.name("hex").or(cap.name("barehex")) {
                 let Ok(value) = u64::from_str_radix(h.as_str(), 16) else { continue };
@@ -210,6 +220,7 @@ impl CodeIndex {
                     text: whole.as_str().to_string(),
                     interpretations,
                     strength: 1.0,
+                    context: hints.clone(),
                 });
             } else if let Some(name) = cap.name("name") {
                 let Some(&(ns, key)) = self.by_name.get(&name.as_str().to_ascii_uppercase())
@@ -220,12 +231,17 @@ impl CodeIndex {
                     text: name.as_str().to_string(),
                     interpretations: self.decode_value(key, Some(&[ns]), entries, &[ns]),
                     strength: 1.0,
+                    context: vec![ns],
                 });
             } else if let Some(d) = cap.name("dec") {
                 if !standalone_number(text, d.start(), d.end()) {
                     continue;
                 }
                 let Ok(value) = d.as_str().parse::<i64>() else { continue };
+                // Small numbers in prose ("step 2", "[Errno 2]") are rarely error codes.
+                if value.abs() < 100 && word_count > 3 && hints.is_empty() {
+                    continue;
+                }
                 let strong = word_count <= 3
                     || !hints.is_empty()
                     || CODE_WORDS.is_match(&before)
@@ -239,6 +255,7 @@ impl CodeIndex {
                         &hints,
                     ),
                     strength: if strong { 0.9 } else { 0.35 },
+                    context: hints.clone(),
                 });
             }
         }

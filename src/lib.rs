@@ -262,6 +262,12 @@ impl Kb {
         let query_tokens = normalize::tokens(text);
         let exact = engine.phrases.find(&folded, &normalized);
         let terms = QueryTerms::new(&query_tokens, &engine.prepared);
+        // A quoted message is scored on its own too: the words around it are the user's.
+        let quoted: Vec<QueryTerms> = normalize::quoted_segments(text)
+            .iter()
+            .map(|s| QueryTerms::new(&normalize::tokens(s), &engine.prepared))
+            .collect();
+        let foreign = normalize::is_foreign(&normalized);
 
         let mut candidates: HashSet<usize> = HashSet::new();
         if !terms.is_empty() {
@@ -278,12 +284,12 @@ impl Kb {
         let mut matches: Vec<Match> = candidates
             .into_iter()
             .filter_map(|i| {
-                let text_score = score_entry(
-                    i,
-                    &engine.prepared,
-                    &terms,
-                    exact.phrases.get(&i).unwrap_or(&empty),
-                );
+                let exact_here = exact.phrases.get(&i).unwrap_or(&empty);
+                let text_score = std::iter::once(&terms)
+                    .chain(&quoted)
+                    .map(|t| score_entry(i, &engine.prepared, t, exact_here))
+                    .max_by(|a, b| a.score.total_cmp(&b.score))
+                    .expect("at least the whole query");
                 let mut reasons = Vec::new();
                 let mut evidence = vec![text_score.score];
                 if let Some((score, code_reasons)) = code_scores.get(&i) {
@@ -301,7 +307,13 @@ impl Kb {
                         reasons.push(r);
                     }
                 }
-                let confidence = combine(&evidence);
+                let mut confidence = combine(&evidence);
+                let verbatim = exact_here
+                    .iter()
+                    .any(|&p| engine.prepared.phrases[i][p].kind != rank::PhraseKind::Keyword);
+                if foreign && !verbatim {
+                    confidence *= 0.5;
+                }
                 (confidence >= MIN_CONFIDENCE).then(|| Match {
                     id: self.inner.entries[i].id.clone(),
                     confidence: (confidence * 1000.0).round() / 1000.0,
@@ -327,7 +339,13 @@ impl Kb {
         }
     }
 
-    /// Per entry: the strongest code evidence and the codes behind it.
+    /// Per entry: the code evidence and the codes behind it.
+    ///
+    /// Each code found counts once per entry (its best interpretation for that entry); codes
+    /// found separately combine. A code that points to many entries says less about each, the
+    /// first entry of a code's table row is its main explanation, and a code whose context
+    /// names a namespace it is not in ("error code: 0x4" from a client we have no table for)
+    /// is weaker.
     fn code_evidence(&self, codes: &[CodeFinding]) -> HashMap<usize, (f32, Vec<Reason>)> {
         let mut out: HashMap<usize, (f32, Vec<Reason>)> = HashMap::new();
         for finding in codes {
@@ -336,23 +354,39 @@ impl Kb {
                 .iter()
                 .flat_map(|i| i.entries.iter().map(String::as_str))
                 .collect();
-            // A code that points to many entries says less about each.
             let spread = 1.0 / (1.0 + 0.2 * distinct.len().saturating_sub(1) as f32);
             let any_supported = finding.interpretations.iter().any(|i| i.supported_by_context);
+            let mut best: HashMap<usize, (f32, Reason)> = HashMap::new();
             for interp in &finding.interpretations {
-                let fit = if interp.supported_by_context || !any_supported { 1.0 } else { 0.6 };
-                let score = 0.85 * finding.strength * fit * spread;
-                for id in &interp.entries {
+                let fit = if interp.supported_by_context {
+                    1.0
+                } else if any_supported {
+                    0.6
+                } else if !finding.context.is_empty() {
+                    // "exit code: 50" is not event 50.
+                    0.35
+                } else {
+                    0.8
+                };
+                for (rank, id) in interp.entries.iter().enumerate() {
                     let Some(&i) = self.inner.by_id.get(id) else { continue };
-                    let slot = out.entry(i).or_insert((0.0, Vec::new()));
-                    slot.0 = combine(&[slot.0, score]);
-                    slot.1.push(Reason::Code {
-                        code: finding.text.clone(),
-                        namespace: interp.namespace,
-                        display: interp.display.clone(),
-                        name: interp.name.clone(),
-                    });
+                    let primary = if rank == 0 { 1.0 } else { 0.85 };
+                    let score = 0.85 * finding.strength * fit * spread * primary;
+                    if best.get(&i).is_none_or(|(s, _)| score > *s) {
+                        let reason = Reason::Code {
+                            code: finding.text.clone(),
+                            namespace: interp.namespace,
+                            display: interp.display.clone(),
+                            name: interp.name.clone(),
+                        };
+                        best.insert(i, (score, reason));
+                    }
                 }
+            }
+            for (i, (score, reason)) in best {
+                let slot = out.entry(i).or_insert((0.0, Vec::new()));
+                slot.0 = combine(&[slot.0, score]);
+                slot.1.push(reason);
             }
         }
         out

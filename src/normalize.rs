@@ -229,8 +229,77 @@ pub fn typo_budget(word: &str) -> u8 {
     }
 }
 
+/// Words that place a text in another field (SSH, git, VNC, printers, package managers ...).
+const FOREIGN: &[&str] = &[
+    "ssh", "sshd", "openssh", "putty", "known hosts", "publickey", "git", "github", "gitlab",
+    "vnc", "tigervnc", "realvnc", "tightvnc", "winrm", "imap", "smtp", "pop3", "printer",
+    "outlook", "email", "mailbox", "npm", "docker", "kubectl", "kubernetes", "rustdesk", "teamviewer", "anydesk",
+    "chrome remote desktop", "windows update", "defender", "mysql", "postgres", "oracle",
+];
+
+/// Words that place a text in rdperr's field.
+const OURS: &[&str] = &[
+    "rdp", "mstsc", "remote desktop", "freerdp", "xfreerdp", "wfreerdp", "remmina", "3389",
+    "termservice", "terminal server", "terminal services", "rd gateway", "rd web", "rdweb",
+    "windows app", "avd", "session host", "entra", "aad", "azure ad", "nla", "credssp",
+    "mremoteng", "rdesktop", "rds",
+];
+
+fn contains_phrase(haystack: &str, phrase: &str) -> bool {
+    haystack
+        .match_indices(phrase)
+        .any(|(i, _)| {
+            let before = haystack[..i].chars().last();
+            let after = haystack[i + phrase.len()..].chars().next();
+            before.is_none_or(|c| c == ' ') && after.is_none_or(|c| c == ' ')
+        })
+}
+
+/// True when a normalised text names another field and nothing of ours: such a text gets
+/// "no match" unless an exact phrase or code says otherwise.
+pub fn is_foreign(normalized: &str) -> bool {
+    let mut text = normalized.to_string();
+    let mut foreign = false;
+    for f in FOREIGN {
+        if contains_phrase(&text, f) {
+            foreign = true;
+            // "chrome remote desktop" must not count as "remote desktop" below.
+            text = text.replace(f, " ");
+        }
+    }
+    foreign && !OURS.iter().any(|o| contains_phrase(&text, o))
+}
+
+/// Parts of the query in quotes (two words or more): people quote the message they saw.
+pub fn quoted_segments(text: &str) -> Vec<String> {
+    let folded = fold_chars(text);
+    folded
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|s| s.split_whitespace().count() >= 2)
+        .map(str::to_string)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn other_fields_are_recognised() {
+        assert!(is_foreign(&normalize("git@github.com: Permission denied (publickey).")));
+        assert!(is_foreign(&normalize("Chrome Remote Desktop is starting up")));
+        assert!(!is_foreign(&normalize("RDP over an SSH tunnel: credentials did not work")));
+        assert!(!is_foreign(&normalize("Your credentials did not work")));
+    }
+
+    #[test]
+    fn quoted_parts_are_found() {
+        assert_eq!(
+            quoted_segments("I get \u{201C}password has expired\u{201D} and \"x\""),
+            ["password has expired"]
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -49,7 +49,7 @@ pub struct Typo {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum PhraseKind {
+pub enum PhraseKind {
     Message,
     Title,
     Keyword,
@@ -99,7 +99,8 @@ fn without_placeholders(text: &str) -> String {
 fn content_words(text: &str) -> Vec<(String, String)> {
     tokens(&without_placeholders(text))
         .into_iter()
-        .filter(|t| !is_stopword(&t.word) && !is_code_like(&t.word))
+        // Codes stay: a keyword "error code 0x204" must not match every "error code".
+        .filter(|t| !is_stopword(&t.word))
         .map(|t| (t.stem, t.word))
         .collect()
 }
@@ -194,7 +195,7 @@ impl QueryTerms {
         let mut terms = QueryTerms::default();
         let mut fuzzed: HashMap<&str, Vec<(String, u8)>> = HashMap::new();
         for t in query_tokens {
-            if is_code_like(&t.word) {
+            if is_code_like(&t.word) && !prepared.idf.contains_key(&t.stem) {
                 continue;
             }
             if !is_stopword(&t.word) {
@@ -350,15 +351,19 @@ pub(crate) fn score_entry(
             .sum::<f32>();
         let explained = (explained / query_weight).min(1.0);
         let standalone = (total / prepared.full_info).min(1.0);
-        score *= standalone + (1.0 - standalone) * explained;
-        if exact.contains(&pi) {
+        // Words of a phrase found together and in order are no accident, even in a long
+        // paste; scattered words of a short phrase must explain most of the query instead.
+        let together = if phrase.words.len() >= 2 { 0.8 * order * coverage * coverage } else { 0.0 };
+        score *= standalone + (1.0 - standalone) * explained.max(together);
+        // A dialog's own wording found verbatim is near-certain; a keyword is a paraphrase.
+        if exact.contains(&pi) && phrase.kind != PhraseKind::Keyword {
             score = score.max(0.9 + 0.1 * standalone.max(explained));
         }
         if phrase.kind == PhraseKind::Keyword {
             score *= 0.9;
         }
         if score > best.score {
-            let reason = if exact.contains(&pi) {
+            let reason = if exact.contains(&pi) && phrase.kind != PhraseKind::Keyword {
                 Reason::Phrase {
                     phrase: phrase.text.clone(),
                 }

@@ -359,8 +359,11 @@ pub(crate) fn score_entry(
         if exact.contains(&pi) && phrase.kind != PhraseKind::Keyword {
             score = score.max(0.9 + 0.1 * standalone.max(explained));
         }
-        if phrase.kind == PhraseKind::Keyword {
-            score *= 0.9;
+        match phrase.kind {
+            PhraseKind::Keyword => score *= 0.9,
+            // When entries share a wording, the one it is the title of explains it first.
+            PhraseKind::Title => score = (score * 1.02).min(1.0),
+            PhraseKind::Message => score *= 0.99,
         }
         if score > best.score {
             let reason = if exact.contains(&pi) && phrase.kind != PhraseKind::Keyword {
@@ -382,13 +385,59 @@ pub(crate) fn score_entry(
     }
     // Among entries whose best wordings tie, prefer the one whose vocabulary explains more of
     // the query ("Your credentials did not work. Unauthorized client").
+    let in_vocab = |stem: &String| {
+        vocab.contains(stem)
+            || terms
+                .hits
+                .iter()
+                .any(|(kb, l)| vocab.contains(kb) && l.iter().any(|h| &h.2 == stem))
+    };
     let covered: f32 = terms
         .content
         .iter()
-        .filter(|(stem, _)| vocab.contains(stem) || terms.hits.iter().any(|(kb, l)| vocab.contains(kb) && l.iter().any(|h| &h.2 == stem)))
+        .filter(|(stem, _)| in_vocab(stem))
         .map(|(stem, _)| prepared.idf(stem))
         .sum();
     best.score *= 0.85 + 0.15 * (covered / query_weight).min(1.0);
+
+    // A paraphrase rarely contains a whole wording, but its rare words still point to one
+    // entry ("trust relationship failed domain user"). Weighting by IDF squared lets rare
+    // words decide; words the KB does not know at all count against.
+    let mut matched_sq = 0.0;
+    let mut all_sq = 0.0;
+    let mut matched_info = 0.0;
+    let mut seen = HashSet::new();
+    for (stem, _) in &terms.content {
+        if !seen.insert(stem) {
+            continue;
+        }
+        let w = prepared.idf(stem);
+        all_sq += w * w;
+        if in_vocab(stem) {
+            matched_sq += w * w;
+            matched_info += w;
+        }
+    }
+    if all_sq > 0.0 {
+        let explained = matched_sq / all_sq;
+        let amount = (matched_info / prepared.full_info).min(1.0);
+        let term_score = 0.8 * explained * amount;
+        if term_score > best.score {
+            best.score = term_score;
+            if best.reason.is_none() {
+                best.reason = Some(Reason::Terms {
+                    phrase: String::new(),
+                    matched: terms
+                        .content
+                        .iter()
+                        .filter(|(stem, _)| in_vocab(stem))
+                        .map(|(_, w)| w.clone())
+                        .collect(),
+                    typos: Vec::new(),
+                });
+            }
+        }
+    }
     best
 }
 

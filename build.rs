@@ -19,15 +19,21 @@ fn main() {
             .expect("below the manifest dir")
             .to_string_lossy()
             .replace('\\', "/");
-        out.push_str(&format!("    ({rel:?}, include_str!({:?})),\n", file.display().to_string()));
+        out.push_str(&format!(
+            "    ({rel:?}, include_str!({:?})),\n",
+            file.display().to_string()
+        ));
     }
     out.push_str("];\n");
-    let dest = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo")).join("embedded_kb.rs");
+    let dest =
+        PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo")).join("embedded_kb.rs");
     std::fs::write(dest, out).expect("write embedded_kb.rs");
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(items) = std::fs::read_dir(dir) else { return };
+    let Ok(items) = std::fs::read_dir(dir) else {
+        return;
+    };
     for item in items.flatten() {
         let path = item.path();
         if path.is_dir() {

@@ -108,7 +108,10 @@ impl CodeIndex {
         for (&(ns, key), row) in &index.rows {
             if let Some(name) = &row.name {
                 if is_symbolic(name) {
-                    index.by_name.entry(name.to_ascii_uppercase()).or_insert((ns, key));
+                    index
+                        .by_name
+                        .entry(name.to_ascii_uppercase())
+                        .or_insert((ns, key));
                 }
             }
         }
@@ -164,13 +167,7 @@ impl CodeIndex {
             .filter(|ns| namespaces.is_none_or(|allowed| allowed.contains(ns)))
             .filter_map(|&ns| self.interpretation(ns, key, entries, hints.contains(&ns)))
             .collect();
-        out.sort_by_key(|i| {
-            (
-                !i.supported_by_context,
-                i.entries.is_empty(),
-                i.namespace,
-            )
-        });
+        out.sort_by_key(|i| (!i.supported_by_context, i.entries.is_empty(), i.namespace));
         out
     }
 
@@ -183,7 +180,10 @@ impl CodeIndex {
                 return;
             }
             // One finding per written code: "0x204" twice in a log counts once.
-            if !findings.iter().any(|g| g.text.eq_ignore_ascii_case(&f.text)) {
+            if !findings
+                .iter()
+                .any(|g| g.text.eq_ignore_ascii_case(&f.text))
+            {
                 findings.push(f);
             }
         };
@@ -193,7 +193,9 @@ impl CodeIndex {
             let before = context_before(text, whole.start());
             let hints = namespace_hints(&before);
             if let Some(n) = cap.name("aadsts") {
-                let Ok(value) = n.as_str().parse::<i64>() else { continue };
+                let Ok(value) = n.as_str().parse::<i64>() else {
+                    continue;
+                };
                 push(CodeFinding {
                     text: whole.as_str().to_string(),
                     interpretations: self.decode_value(
@@ -206,13 +208,19 @@ impl CodeIndex {
                     context: vec![Namespace::Aadsts],
                 });
             } else if let Some(h) = cap.name("hex").or(cap.name("barehex")) {
-                let Ok(value) = u64::from_str_radix(h.as_str(), 16) else { continue };
+                let Ok(value) = u64::from_str_radix(h.as_str(), 16) else {
+                    continue;
+                };
                 let mut interpretations = Vec::new();
                 // FreeRDP composes (class << 16) | code: class 1 is ERRINFO, class 2 ERRCONNECT.
                 let class = value >> 16;
                 let low = value & 0xFFFF;
                 if (class == 1 || class == 2) && low != 0 {
-                    let ns = if class == 1 { Namespace::Errinfo } else { Namespace::Errconnect };
+                    let ns = if class == 1 {
+                        Namespace::Errinfo
+                    } else {
+                        Namespace::Errconnect
+                    };
                     interpretations.extend(self.decode_value(low, Some(&[ns]), entries, &[ns]));
                 }
                 interpretations.extend(self.decode_value(value, None, entries, &hints));
@@ -223,8 +231,7 @@ impl CodeIndex {
                     context: hints.clone(),
                 });
             } else if let Some(name) = cap.name("name") {
-                let Some(&(ns, key)) = self.by_name.get(&name.as_str().to_ascii_uppercase())
-                else {
+                let Some(&(ns, key)) = self.by_name.get(&name.as_str().to_ascii_uppercase()) else {
                     continue;
                 };
                 push(CodeFinding {
@@ -237,7 +244,9 @@ impl CodeIndex {
                 if !standalone_number(text, d.start(), d.end()) {
                     continue;
                 }
-                let Ok(value) = d.as_str().parse::<i64>() else { continue };
+                let Ok(value) = d.as_str().parse::<i64>() else {
+                    continue;
+                };
                 // Small numbers in prose ("step 2", "[Errno 2]") are rarely error codes.
                 if value.abs() < 100 && word_count > 3 && hints.is_empty() {
                     continue;
@@ -288,13 +297,19 @@ static CODE_TOKEN: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static CODE_WORDS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(code|error|err|reason|event|id|status|exit|fail|failed|disconnected|connection)\W*$")
-        .expect("static regex")
+    Regex::new(
+        r"(?i)(code|error|err|reason|event|id|status|exit|fail|failed|disconnected|connection)\W*$",
+    )
+    .expect("static regex")
 });
 
 /// A symbolic name worth indexing: upper-case with underscores, or a camelCase API name.
 fn is_symbolic(name: &str) -> bool {
-    name.len() > 4 && !name.contains(' ') && (name.contains('_') || name.starts_with("disconnectReason") || name.starts_with("exDiscReason"))
+    name.len() > 4
+        && !name.contains(' ')
+        && (name.contains('_')
+            || name.starts_with("disconnectReason")
+            || name.starts_with("exDiscReason"))
 }
 
 /// The 40 characters before `at`, lower-cased, for context hints.
@@ -310,11 +325,19 @@ fn context_before(text: &str, at: usize) -> String {
 fn namespace_hints(before: &str) -> Vec<Namespace> {
     let tail = before.trim_end_matches(|c: char| !c.is_alphanumeric());
     let mut hints = Vec::new();
-    if tail.ends_with("extended error code") || tail.ends_with("extended reason") || tail.ends_with("extended disconnect reason") {
+    if tail.ends_with("extended error code")
+        || tail.ends_with("extended reason")
+        || tail.ends_with("extended disconnect reason")
+    {
         hints.push(Namespace::ExtendedReason);
-    } else if tail.ends_with("event id") || tail.ends_with("event") || tail.ends_with("eventid") || tail.ends_with("event code") {
+    } else if tail.ends_with("event id")
+        || tail.ends_with("event")
+        || tail.ends_with("eventid")
+        || tail.ends_with("event code")
+    {
         hints.push(Namespace::Event);
-    } else if tail.ends_with("ntstatus") || tail.ends_with("status") || tail.ends_with("substatus") {
+    } else if tail.ends_with("ntstatus") || tail.ends_with("status") || tail.ends_with("substatus")
+    {
         hints.push(Namespace::Ntstatus);
     } else if tail.ends_with("exit code") {
         hints.extend([Namespace::AadloginExit, Namespace::Win32]);
@@ -369,7 +392,10 @@ mod tests {
 
     #[test]
     fn context_words_pick_the_namespace() {
-        assert_eq!(namespace_hints("extended error code: "), [Namespace::ExtendedReason]);
+        assert_eq!(
+            namespace_hints("extended error code: "),
+            [Namespace::ExtendedReason]
+        );
         assert_eq!(namespace_hints("see event "), [Namespace::Event]);
         assert_eq!(
             namespace_hints("error code: "),

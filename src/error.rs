@@ -65,7 +65,11 @@ impl fmt::Display for Diagnostic {
             // Tabs would shift the caret; show them as one space each.
             let shown: String = crate::render::sanitize(src).replace('\t', " ");
             write!(f, "\n{gutter} |\n{} | {shown}\n{gutter} | ", self.line)?;
-            let pad: String = shown.chars().take(self.column.saturating_sub(1)).map(|_| ' ').collect();
+            let pad: String = shown
+                .chars()
+                .take(self.column.saturating_sub(1))
+                .map(|_| ' ')
+                .collect();
             write!(f, "{pad}^")?;
         }
         if let Some(help) = &self.help {

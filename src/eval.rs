@@ -177,7 +177,11 @@ pub fn report_text(report: &Report) -> String {
         report.none_queries,
         100.0 * report.none_rate()
     );
-    let _ = writeln!(out, "\n{:<20} {:>7} {:>7} {:>7} {:>7}", "category", "queries", "top-1", "top-3", "MRR");
+    let _ = writeln!(
+        out,
+        "\n{:<20} {:>7} {:>7} {:>7} {:>7}",
+        "category", "queries", "top-1", "top-3", "MRR"
+    );
     for (cat, t) in &report.by_category {
         let _ = writeln!(
             out,
@@ -192,9 +196,21 @@ pub fn report_text(report: &Report) -> String {
     if !report.misses.is_empty() {
         let _ = writeln!(out, "\nmisses ({}):", report.misses.len());
         for m in &report.misses {
-            let text: String = crate::render::sanitize(&m.text).replace('\n', " ⏎ ").chars().take(110).collect();
-            let got = if m.got.is_empty() { "no match".to_string() } else { m.got.join(", ") };
-            let _ = writeln!(out, "  - {text}\n      expected {}; got {got}", m.expect.join(" | "));
+            let text: String = crate::render::sanitize(&m.text)
+                .replace('\n', " ⏎ ")
+                .chars()
+                .take(110)
+                .collect();
+            let got = if m.got.is_empty() {
+                "no match".to_string()
+            } else {
+                m.got.join(", ")
+            };
+            let _ = writeln!(
+                out,
+                "  - {text}\n      expected {}; got {got}",
+                m.expect.join(" | ")
+            );
         }
     }
     out

@@ -212,7 +212,10 @@ impl Kb {
 
     /// The file an entry was loaded from (`kb/rdp/<id>.toml` for embedded entries).
     pub fn origin(&self, id: &str) -> Option<&str> {
-        self.inner.by_id.get(id).map(|&i| self.inner.origins[i].as_str())
+        self.inner
+            .by_id
+            .get(id)
+            .map(|&i| self.inner.origins[i].as_str())
     }
 
     /// The code tables.
@@ -327,8 +330,8 @@ impl Kb {
                 .total_cmp(&a.confidence)
                 .then_with(|| a.id.cmp(&b.id))
         });
-        let ambiguous = matches.len() > 1
-            && matches[0].confidence - matches[1].confidence <= AMBIGUITY_MARGIN;
+        let ambiguous =
+            matches.len() > 1 && matches[0].confidence - matches[1].confidence <= AMBIGUITY_MARGIN;
         Lookup {
             query: text.to_string(),
             matches,
@@ -349,13 +352,19 @@ impl Kb {
     fn code_evidence(&self, codes: &[CodeFinding]) -> HashMap<usize, (f32, Vec<Reason>)> {
         let mut out: HashMap<usize, (f32, Vec<Reason>)> = HashMap::new();
         for finding in codes {
-            let distinct: HashSet<&str> = finding
+            // The first entry of each interpretation is its main explanation; several main
+            // explanations (0x4 means different things in different namespaces) share the
+            // weight, and the other entries of a row get less.
+            let primaries: HashSet<&str> = finding
                 .interpretations
                 .iter()
-                .flat_map(|i| i.entries.iter().map(String::as_str))
+                .filter_map(|i| i.entries.first().map(String::as_str))
                 .collect();
-            let spread = 1.0 / (1.0 + 0.2 * distinct.len().saturating_sub(1) as f32);
-            let any_supported = finding.interpretations.iter().any(|i| i.supported_by_context);
+            let spread = 1.0 / (1.0 + 0.2 * primaries.len().saturating_sub(1) as f32);
+            let any_supported = finding
+                .interpretations
+                .iter()
+                .any(|i| i.supported_by_context);
             let mut best: HashMap<usize, (f32, Reason)> = HashMap::new();
             for interp in &finding.interpretations {
                 let fit = if interp.supported_by_context {
@@ -366,12 +375,14 @@ impl Kb {
                     // "exit code: 50" is not event 50.
                     0.35
                 } else {
-                    0.8
+                    0.9
                 };
                 for (rank, id) in interp.entries.iter().enumerate() {
-                    let Some(&i) = self.inner.by_id.get(id) else { continue };
-                    let primary = if rank == 0 { 1.0 } else { 0.85 };
-                    let score = 0.85 * finding.strength * fit * spread * primary;
+                    let Some(&i) = self.inner.by_id.get(id) else {
+                        continue;
+                    };
+                    let primary = if rank == 0 { 1.0 } else { 0.7 };
+                    let score = 0.9 * finding.strength * fit * spread * primary;
                     if best.get(&i).is_none_or(|(s, _)| score > *s) {
                         let reason = Reason::Code {
                             code: finding.text.clone(),

@@ -149,7 +149,10 @@ pub(crate) fn diagnostic(
             let before = &text[..floor_char_boundary(text, offset)];
             let line = before.matches('\n').count() + 1;
             let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-            let column = text[line_start..floor_char_boundary(text, offset)].chars().count() + 1;
+            let column = text[line_start..floor_char_boundary(text, offset)]
+                .chars()
+                .count()
+                + 1;
             let src = text[line_start..].lines().next().unwrap_or("").to_string();
             (line, column, Some(src))
         }
@@ -212,9 +215,20 @@ pub(crate) fn step_commands(step: &Step) -> impl Iterator<Item = (&'static str, 
 /// Brace words that Windows tools take literally (bcdedit's `{current}`, `{default}` ...).
 pub(crate) fn is_literal_braces(name: &str) -> bool {
     const LITERAL: &[&str] = &[
-        "current", "default", "bootmgr", "fwbootmgr", "memdiag", "ntldr", "badmemory",
-        "globalsettings", "dbgsettings", "emssettings", "bootloadersettings",
-        "hypervisorsettings", "resumeloadersettings", "ramdiskoptions",
+        "current",
+        "default",
+        "bootmgr",
+        "fwbootmgr",
+        "memdiag",
+        "ntldr",
+        "badmemory",
+        "globalsettings",
+        "dbgsettings",
+        "emssettings",
+        "bootloadersettings",
+        "hypervisorsettings",
+        "resumeloadersettings",
+        "ramdiskoptions",
     ];
     LITERAL.contains(&name.to_ascii_lowercase().as_str())
 }
@@ -246,7 +260,10 @@ fn validate(loaded: &Loaded, texts: &HashMap<&str, &str>) -> Vec<Diagnostic> {
         if !ID_SHAPE.is_match(&entry.id) {
             error(
                 "KB004",
-                format!("id `{}` is not kebab-case (a-z, 0-9 and single dashes)", entry.id),
+                format!(
+                    "id `{}` is not kebab-case (a-z, 0-9 and single dashes)",
+                    entry.id
+                ),
                 at("id", &entry.id),
                 None,
             );
@@ -380,11 +397,7 @@ fn warn_entry(entry: &Entry, file: &str, text: &str, out: &mut Vec<Diagnostic>) 
     }
 }
 
-fn warn_shared_messages(
-    loaded: &Loaded,
-    texts: &HashMap<&str, &str>,
-    out: &mut Vec<Diagnostic>,
-) {
+fn warn_shared_messages(loaded: &Loaded, texts: &HashMap<&str, &str>, out: &mut Vec<Diagnostic>) {
     let mut owners: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, (entry, _)) in loaded.entries.iter().enumerate() {
         let mut seen = HashSet::new();

@@ -72,8 +72,50 @@ fn expand_word(word: &str) -> String {
     format!("{expanded}{tail}")
 }
 
+/// Words and phrases that mean the same thing in this field, mapped to one form. Applied to
+/// the KB and to queries alike, so "sign in", "log in" and "login" all meet "logon".
+const SYNONYMS: &[(&str, &str)] = &[
+    ("log in", "logon"),
+    ("log on", "logon"),
+    ("login", "logon"),
+    ("sign in", "logon"),
+    ("signin", "logon"),
+    ("sign on", "logon"),
+    ("logging in", "logon"),
+    ("logging on", "logon"),
+    ("signing in", "logon"),
+    ("user name", "username"),
+    ("can not be contacted", "not reachable"),
+    ("could not be contacted", "not reachable"),
+    ("can not be reached", "not reachable"),
+    ("unreachable", "not reachable"),
+    ("pc", "computer"),
+    ("wrong", "incorrect"),
+    ("e mail", "email"),
+];
+
+fn apply_synonyms(spaced: &str) -> String {
+    let mut words: Vec<&str> = spaced.split(' ').collect();
+    let mut out: Vec<&str> = Vec::with_capacity(words.len());
+    let mut i = 0;
+    'next: while i < words.len() {
+        for (from, to) in SYNONYMS {
+            let n = from.split(' ').count();
+            if i + n <= words.len() && words[i..i + n].iter().copied().eq(from.split(' ')) {
+                out.extend(to.split(' '));
+                i += n;
+                continue 'next;
+            }
+        }
+        out.push(words[i]);
+        i += 1;
+    }
+    words.clear();
+    out.join(" ")
+}
+
 /// Lower-cases, folds characters and contractions, replaces everything that is not a letter or
-/// digit by one space. The result is what exact phrase search runs on.
+/// digit by one space, and maps synonyms to one form. Exact phrase search runs on the result.
 pub fn normalize(text: &str) -> String {
     let folded = fold_chars(text).to_lowercase();
     // Collapse whitespace first so contraction expansion sees words.
@@ -93,7 +135,7 @@ pub fn normalize(text: &str) -> String {
     if out.ends_with(' ') {
         out.pop();
     }
-    out
+    apply_synonyms(&out)
 }
 
 /// One word of a text, as the scorer sees it.
@@ -231,28 +273,77 @@ pub fn typo_budget(word: &str) -> u8 {
 
 /// Words that place a text in another field (SSH, git, VNC, printers, package managers ...).
 const FOREIGN: &[&str] = &[
-    "ssh", "sshd", "openssh", "putty", "known hosts", "publickey", "git", "github", "gitlab",
-    "vnc", "tigervnc", "realvnc", "tightvnc", "winrm", "imap", "smtp", "pop3", "printer",
-    "outlook", "email", "mailbox", "npm", "docker", "kubectl", "kubernetes", "rustdesk", "teamviewer", "anydesk",
-    "chrome remote desktop", "windows update", "defender", "mysql", "postgres", "oracle",
+    "ssh",
+    "sshd",
+    "openssh",
+    "putty",
+    "known hosts",
+    "publickey",
+    "git",
+    "github",
+    "gitlab",
+    "vnc",
+    "tigervnc",
+    "realvnc",
+    "tightvnc",
+    "winrm",
+    "imap",
+    "smtp",
+    "pop3",
+    "printer",
+    "outlook",
+    "email",
+    "mailbox",
+    "npm",
+    "docker",
+    "kubectl",
+    "kubernetes",
+    "rustdesk",
+    "teamviewer",
+    "anydesk",
+    "chrome remote desktop",
+    "windows update",
+    "defender",
+    "mysql",
+    "postgres",
+    "oracle",
 ];
 
 /// Words that place a text in rdperr's field.
 const OURS: &[&str] = &[
-    "rdp", "mstsc", "remote desktop", "freerdp", "xfreerdp", "wfreerdp", "remmina", "3389",
-    "termservice", "terminal server", "terminal services", "rd gateway", "rd web", "rdweb",
-    "windows app", "avd", "session host", "entra", "aad", "azure ad", "nla", "credssp",
-    "mremoteng", "rdesktop", "rds",
+    "rdp",
+    "mstsc",
+    "remote desktop",
+    "freerdp",
+    "xfreerdp",
+    "wfreerdp",
+    "remmina",
+    "3389",
+    "termservice",
+    "terminal server",
+    "terminal services",
+    "rd gateway",
+    "rd web",
+    "rdweb",
+    "windows app",
+    "avd",
+    "session host",
+    "entra",
+    "aad",
+    "azure ad",
+    "nla",
+    "credssp",
+    "mremoteng",
+    "rdesktop",
+    "rds",
 ];
 
 fn contains_phrase(haystack: &str, phrase: &str) -> bool {
-    haystack
-        .match_indices(phrase)
-        .any(|(i, _)| {
-            let before = haystack[..i].chars().last();
-            let after = haystack[i + phrase.len()..].chars().next();
-            before.is_none_or(|c| c == ' ') && after.is_none_or(|c| c == ' ')
-        })
+    haystack.match_indices(phrase).any(|(i, _)| {
+        let before = haystack[..i].chars().last();
+        let after = haystack[i + phrase.len()..].chars().next();
+        before.is_none_or(|c| c == ' ') && after.is_none_or(|c| c == ' ')
+    })
 }
 
 /// True when a normalised text names another field and nothing of ours: such a text gets
@@ -286,9 +377,15 @@ pub fn quoted_segments(text: &str) -> Vec<String> {
 mod tests {
     #[test]
     fn other_fields_are_recognised() {
-        assert!(is_foreign(&normalize("git@github.com: Permission denied (publickey).")));
-        assert!(is_foreign(&normalize("Chrome Remote Desktop is starting up")));
-        assert!(!is_foreign(&normalize("RDP over an SSH tunnel: credentials did not work")));
+        assert!(is_foreign(&normalize(
+            "git@github.com: Permission denied (publickey)."
+        )));
+        assert!(is_foreign(&normalize(
+            "Chrome Remote Desktop is starting up"
+        )));
+        assert!(!is_foreign(&normalize(
+            "RDP over an SSH tunnel: credentials did not work"
+        )));
         assert!(!is_foreign(&normalize("Your credentials did not work")));
     }
 
@@ -312,7 +409,8 @@ mod tests {
             normalize("Remote Desktop can't find the computer \u{201C}web01\u{201D}"),
             "remote desktop can not find the computer web01"
         );
-        assert_eq!(normalize("cannot   be\n\ncontacted"), "can not be contacted");
+        assert_eq!(normalize("cannot   be\n\ncontacted"), "not reachable");
+        assert_eq!(normalize("Sign in failed"), "logon failed");
         assert_eq!(normalize("You're"), "you are");
     }
 

@@ -58,7 +58,12 @@ impl PhraseFinder {
             .ok();
         let patterns = entries
             .iter()
-            .map(|e| e.patterns.iter().filter_map(|p| Regex::new(p).ok()).collect())
+            .map(|e| {
+                e.patterns
+                    .iter()
+                    .filter_map(|p| Regex::new(p).ok())
+                    .collect()
+            })
             .collect();
         PhraseFinder {
             automaton,
@@ -73,8 +78,7 @@ impl PhraseFinder {
             for m in ac.find_overlapping_iter(normalized) {
                 // Whole words only: "access is denied" must not match inside "xaccess is denied".
                 let start_ok = m.start() == 0 || normalized.as_bytes()[m.start() - 1] == b' ';
-                let end_ok =
-                    m.end() == normalized.len() || normalized.as_bytes()[m.end()] == b' ';
+                let end_ok = m.end() == normalized.len() || normalized.as_bytes()[m.end()] == b' ';
                 if start_ok && end_ok {
                     for &(e, p) in &self.owners[m.pattern().as_usize()] {
                         hits.phrases.entry(e).or_default().insert(p);
@@ -85,7 +89,9 @@ impl PhraseFinder {
         for (e, regexes) in self.patterns.iter().enumerate() {
             for re in regexes {
                 if let Some(caps) = re.captures(raw) {
-                    hits.patterns.entry(e).or_insert_with(|| re.as_str().to_string());
+                    hits.patterns
+                        .entry(e)
+                        .or_insert_with(|| re.as_str().to_string());
                     for name in re.capture_names().flatten() {
                         if let Some(m) = caps.name(name) {
                             hits.captures

@@ -7,8 +7,8 @@
 //! phrases, how much of the query they explain. Typos cost a little; unknown words cost
 //! nothing unless the phrase is too short to stand on its own.
 
-use crate::normalize::{is_code_like, is_stopword, tokens, typo_budget, Token};
 use crate::model::Entry;
+use crate::normalize::{is_code_like, is_stopword, tokens, typo_budget, Token};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -185,6 +185,8 @@ pub(crate) struct QueryTerms {
     hits: HashMap<String, Vec<(usize, u8, String)>>,
     /// Content words of the query (stem, word).
     content: Vec<(String, String)>,
+    /// Query words the KB does not know at all (likely typos or names), by position.
+    unknown: HashMap<usize, String>,
 }
 
 /// Distinct unknown words fuzzed per query; a whole pasted log does not need more.
@@ -211,6 +213,9 @@ impl QueryTerms {
             }
             let budget = typo_budget(&t.word);
             if budget == 0 || is_stopword(&t.word) {
+                if !is_stopword(&t.word) && !is_code_like(&t.word) {
+                    terms.unknown.insert(t.position, t.word.clone());
+                }
                 continue;
             }
             if !fuzzed.contains_key(t.word.as_str()) {
@@ -218,6 +223,9 @@ impl QueryTerms {
                     continue;
                 }
                 fuzzed.insert(&t.word, fuzzy_neighbours(&t.word, budget, prepared));
+            }
+            if fuzzed[t.word.as_str()].is_empty() {
+                terms.unknown.insert(t.position, t.word.clone());
             }
             for (stem, d) in &fuzzed[t.word.as_str()] {
                 terms
@@ -320,6 +328,37 @@ pub(crate) fn score_entry(
         if got == 0.0 {
             continue;
         }
+        // A phrase word missing exactly where the query has a word the KB does not know and
+        // that could be it mistyped ("did not wrok": same first letter, about the same length)
+        // gets half credit. Short words have no typo budget, so this is the only way a
+        // four-letter typo counts, and it fills one gap of an otherwise matched phrase at most.
+        let direct = positions.iter().filter(|p| p.is_some()).count();
+        if direct >= 2 && direct + 1 == positions.len() {
+            if let Some(k) = positions.iter().position(Option::is_none) {
+                let (stem, word) = &phrase.words[k];
+                let plausible = |q: &usize| {
+                    terms.unknown.get(q).is_some_and(|typed| {
+                        typed.chars().next() == word.chars().next()
+                            && typed.chars().count().abs_diff(word.chars().count()) <= 1
+                    })
+                };
+                let after_prev = k
+                    .checked_sub(1)
+                    .and_then(|j| positions[j].as_ref())
+                    .and_then(|p| p.iter().map(|&p| p + 1).find(|q| plausible(q)));
+                let before_next = positions.get(k + 1).and_then(|p| p.as_ref()).and_then(|p| {
+                    p.iter()
+                        .filter_map(|&p| p.checked_sub(1))
+                        .find(|q| plausible(q))
+                });
+                if !is_code_like(word) {
+                    if let Some(q) = after_prev.or(before_next) {
+                        got += 0.5 * prepared.idf(stem);
+                        positions[k] = Some(vec![q]);
+                    }
+                }
+            }
+        }
         let coverage = got / total;
         let order = if positions.len() < 2 {
             1.0
@@ -327,9 +366,7 @@ pub(crate) fn score_entry(
             let adjacent = positions
                 .windows(2)
                 .filter(|w| match (&w[0], &w[1]) {
-                    (Some(a), Some(b)) => a
-                        .iter()
-                        .any(|&p| b.iter().any(|&q| q > p && q - p <= 3)),
+                    (Some(a), Some(b)) => a.iter().any(|&p| b.iter().any(|&q| q > p && q - p <= 3)),
                     _ => false,
                 })
                 .count();
@@ -340,12 +377,11 @@ pub(crate) fn score_entry(
         let explained: f32 = terms
             .content
             .iter()
-            .filter(|(stem, _)| {
+            .filter(|(stem, word)| {
                 phrase.words.iter().any(|(s, _)| s == stem)
-                    || terms
-                        .hits
-                        .iter()
-                        .any(|(kb, l)| kb != stem && l.iter().any(|h| &h.2 == stem) && phrase.words.iter().any(|(s, _)| s == kb))
+                    || terms.hits.iter().any(|(kb, l)| {
+                        l.iter().any(|h| &h.2 == word) && phrase.words.iter().any(|(s, _)| s == kb)
+                    })
             })
             .map(|(stem, _)| prepared.idf(stem))
             .sum::<f32>();
@@ -353,7 +389,11 @@ pub(crate) fn score_entry(
         let standalone = (total / prepared.full_info).min(1.0);
         // Words of a phrase found together and in order are no accident, even in a long
         // paste; scattered words of a short phrase must explain most of the query instead.
-        let together = if phrase.words.len() >= 2 { 0.8 * order * coverage * coverage } else { 0.0 };
+        let together = if phrase.words.len() >= 2 {
+            0.8 * order * coverage * coverage
+        } else {
+            0.0
+        };
         score *= standalone + (1.0 - standalone) * explained.max(together);
         // A dialog's own wording found verbatim is near-certain; a keyword is a paraphrase.
         if exact.contains(&pi) && phrase.kind != PhraseKind::Keyword {
@@ -385,17 +425,17 @@ pub(crate) fn score_entry(
     }
     // Among entries whose best wordings tie, prefer the one whose vocabulary explains more of
     // the query ("Your credentials did not work. Unauthorized client").
-    let in_vocab = |stem: &String| {
+    let in_vocab = |stem: &String, word: &String| {
         vocab.contains(stem)
             || terms
                 .hits
                 .iter()
-                .any(|(kb, l)| vocab.contains(kb) && l.iter().any(|h| &h.2 == stem))
+                .any(|(kb, l)| vocab.contains(kb) && l.iter().any(|h| &h.2 == word))
     };
     let covered: f32 = terms
         .content
         .iter()
-        .filter(|(stem, _)| in_vocab(stem))
+        .filter(|(stem, word)| in_vocab(stem, word))
         .map(|(stem, _)| prepared.idf(stem))
         .sum();
     best.score *= 0.85 + 0.15 * (covered / query_weight).min(1.0);
@@ -407,13 +447,13 @@ pub(crate) fn score_entry(
     let mut all_sq = 0.0;
     let mut matched_info = 0.0;
     let mut seen = HashSet::new();
-    for (stem, _) in &terms.content {
+    for (stem, word) in &terms.content {
         if !seen.insert(stem) {
             continue;
         }
         let w = prepared.idf(stem);
         all_sq += w * w;
-        if in_vocab(stem) {
+        if in_vocab(stem, word) {
             matched_sq += w * w;
             matched_info += w;
         }
@@ -430,7 +470,7 @@ pub(crate) fn score_entry(
                     matched: terms
                         .content
                         .iter()
-                        .filter(|(stem, _)| in_vocab(stem))
+                        .filter(|(stem, word)| in_vocab(stem, word))
                         .map(|(_, w)| w.clone())
                         .collect(),
                     typos: Vec::new(),

@@ -17,7 +17,9 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub fn sanitize(text: &str) -> String {
     text.chars()
         .map(|c| {
-            if (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') {
+            if (c.is_control() && c != '\n' && c != '\t')
+                || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+            {
                 '\u{FFFD}'
             } else {
                 c
@@ -50,7 +52,10 @@ pub struct FilledCommand {
 /// quote `%` or `"` reliably).
 pub fn quote(value: &str, shell: CommandShell) -> Option<String> {
     let plain = |c: char| c.is_ascii_alphanumeric() || "._-@:/\\+=,".contains(c);
-    if !value.is_empty() && value.chars().all(plain) && !(shell == CommandShell::Bash && value.contains('\\')) {
+    if !value.is_empty()
+        && value.chars().all(plain)
+        && !(shell == CommandShell::Bash && value.contains('\\'))
+    {
         return Some(value.to_string());
     }
     if value.chars().any(|c| c.is_control()) {
@@ -81,14 +86,24 @@ pub fn quote(value: &str, shell: CommandShell) -> Option<String> {
 }
 
 /// Fills `{placeholders}` from `values`; unknown or unsafe values fall back to the example value.
-pub fn fill(template: &str, shell: CommandShell, values: &BTreeMap<String, String>) -> FilledCommand {
+pub fn fill(
+    template: &str,
+    shell: CommandShell,
+    values: &BTreeMap<String, String>,
+) -> FilledCommand {
     let mut command = String::with_capacity(template.len());
     let mut examples = Vec::new();
     let mut rest = template;
     while let Some(open) = rest.find('{') {
-        let Some(close) = rest[open..].find('}').map(|c| open + c) else { break };
+        let Some(close) = rest[open..].find('}').map(|c| open + c) else {
+            break;
+        };
         let name = &rest[open + 1..close];
-        let Some(example) = PLACEHOLDERS.iter().find(|(k, _)| *k == name).map(|(_, v)| *v) else {
+        let Some(example) = PLACEHOLDERS
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| *v)
+        else {
             // Not a placeholder (PowerShell braces, "{current}" in bcdedit): copy it through.
             command.push_str(&rest[..=close]);
             rest = &rest[close + 1..];
@@ -97,7 +112,8 @@ pub fn fill(template: &str, shell: CommandShell, values: &BTreeMap<String, Strin
         command.push_str(&rest[..open]);
         let before = command.chars().last();
         let after = rest[close + 1..].chars().next();
-        let standalone = before.is_none_or(char::is_whitespace) && after.is_none_or(|c| c.is_whitespace() || c == ';' || c == ')');
+        let standalone = before.is_none_or(char::is_whitespace)
+            && after.is_none_or(|c| c.is_whitespace() || c == ';' || c == ')');
         let given = values.get(name).and_then(|v| {
             let q = quote(v, shell)?;
             // Inside a larger word only a value that needs no quoting is safe.
@@ -196,10 +212,18 @@ pub fn lookup_text(kb: &Kb, lookup: &Lookup, opts: &TextOptions) -> String {
                 let _ = writeln!(out, "{}", indent(&wrap(&sanitize(hint), 74), "      "));
             }
         }
-        let _ = writeln!(out, "\nShowing the first; `rdperr show ID` shows another.\n");
+        let _ = writeln!(
+            out,
+            "\nShowing the first; `rdperr show ID` shows another.\n"
+        );
     }
     entry_text(&mut out, &p, best, lookup, opts);
-    let others: Vec<&Match> = lookup.matches.iter().skip(1).take(opts.limit.saturating_sub(1)).collect();
+    let others: Vec<&Match> = lookup
+        .matches
+        .iter()
+        .skip(1)
+        .take(opts.limit.saturating_sub(1))
+        .collect();
     if !others.is_empty() {
         let _ = writeln!(out, "\n{}", p.heading("Also possible"));
         for m in others {
@@ -238,7 +262,11 @@ fn codes_text(out: &mut String, p: &Painter, codes: &[crate::CodeFinding]) {
             if n == 1 { "" } else { "s" }
         );
         for i in &f.interpretations {
-            let name = i.name.as_deref().map(|n| format!(" {n}")).unwrap_or_default();
+            let name = i
+                .name
+                .as_deref()
+                .map(|n| format!(" {n}"))
+                .unwrap_or_default();
             let entries = if i.entries.is_empty() {
                 String::new()
             } else {
@@ -266,7 +294,12 @@ pub fn decode_text(codes: &[crate::CodeFinding], color: bool) -> String {
 
 fn entry_text(out: &mut String, p: &Painter, m: &Match, lookup: &Lookup, opts: &TextOptions) {
     let e = &m.entry;
-    let _ = writeln!(out, "{}  {}", p.bold(&sanitize(&e.title)), p.dim(&format!("[{}]", e.id)));
+    let _ = writeln!(
+        out,
+        "{}  {}",
+        p.bold(&sanitize(&e.title)),
+        p.dim(&format!("[{}]", e.id))
+    );
     let reasons: Vec<String> = m.reasons.iter().map(reason_text).collect();
     let _ = writeln!(
         out,
@@ -275,7 +308,11 @@ fn entry_text(out: &mut String, p: &Painter, m: &Match, lookup: &Lookup, opts: &
             "{} · confidence {:.2}{}",
             e.category,
             m.confidence,
-            if reasons.is_empty() { String::new() } else { format!(" · {}", reasons.join("; ")) }
+            if reasons.is_empty() {
+                String::new()
+            } else {
+                format!(" · {}", reasons.join("; "))
+            }
         ))
     );
     let mut values = opts.values.clone();
@@ -301,17 +338,33 @@ fn body_text(out: &mut String, p: &Painter, e: &Entry, values: &BTreeMap<String,
             p.bold(&sanitize(&s.title))
         };
         let _ = writeln!(out, "{:>3}. {title}", i + 1);
-        let _ = writeln!(out, "{}", indent(&wrap(&sanitize(&s.explanation), 73), "     "));
+        let _ = writeln!(
+            out,
+            "{}",
+            indent(&wrap(&sanitize(&s.explanation), 73), "     ")
+        );
         if let Some(d) = &s.disruption {
-            let _ = writeln!(out, "{}", indent(&wrap(&format!("Disruption: {}", sanitize(d)), 73), "     "));
+            let _ = writeln!(
+                out,
+                "{}",
+                indent(&wrap(&format!("Disruption: {}", sanitize(d)), 73), "     ")
+            );
         }
         if let Some(portal) = &s.portal {
-            let _ = writeln!(out, "{}", indent(&wrap(&format!("Portal: {}", sanitize(portal)), 73), "     "));
+            let _ = writeln!(
+                out,
+                "{}",
+                indent(&wrap(&format!("Portal: {}", sanitize(portal)), 73), "     ")
+            );
         }
         for (label, filled) in step_commands(s, values) {
             examples_used.extend(filled.examples.iter().cloned());
             let _ = writeln!(out, "     {label}:");
-            let _ = writeln!(out, "{}", indent(&p.code(&sanitize(&filled.command)), "       "));
+            let _ = writeln!(
+                out,
+                "{}",
+                indent(&p.code(&sanitize(&filled.command)), "       ")
+            );
         }
     }
     examples_used.sort();
@@ -332,7 +385,10 @@ fn body_text(out: &mut String, p: &Painter, e: &Entry, values: &BTreeMap<String,
                     "Commands show example names ({}); pass {} to use yours.",
                     examples_used
                         .iter()
-                        .map(|n| PLACEHOLDERS.iter().find(|(k, _)| k == n).map_or("", |(_, v)| *v))
+                        .map(|n| PLACEHOLDERS
+                            .iter()
+                            .find(|(k, _)| k == n)
+                            .map_or("", |(_, v)| *v))
                         .collect::<Vec<_>>()
                         .join(", "),
                     flags.join(", ")
@@ -354,7 +410,10 @@ fn body_text(out: &mut String, p: &Painter, e: &Entry, values: &BTreeMap<String,
 pub fn step_commands(s: &Step, values: &BTreeMap<String, String>) -> Vec<(String, FilledCommand)> {
     let mut out = Vec::new();
     if let Some(c) = &s.powershell {
-        out.push(("Azure PowerShell".to_string(), fill(c, CommandShell::PowerShell, values)));
+        out.push((
+            "Azure PowerShell".to_string(),
+            fill(c, CommandShell::PowerShell, values),
+        ));
     }
     if let Some(c) = &s.azure_cli {
         out.push(("Azure CLI".to_string(), fill(c, CommandShell::Bash, values)));
@@ -377,7 +436,12 @@ pub fn step_commands(s: &Step, values: &BTreeMap<String, String>) -> Vec<(String
 pub fn entry_page(e: &Entry, color: bool, values: &BTreeMap<String, String>) -> String {
     let p = Painter { color };
     let mut out = String::new();
-    let _ = writeln!(out, "{}  {}", p.bold(&sanitize(&e.title)), p.dim(&format!("[{}]", e.id)));
+    let _ = writeln!(
+        out,
+        "{}  {}",
+        p.bold(&sanitize(&e.title)),
+        p.dim(&format!("[{}]", e.id))
+    );
     let _ = writeln!(out, "{}", p.dim(e.category.as_str()));
     if !e.messages.is_empty() {
         let _ = writeln!(out, "\n{}", p.heading("Messages"));
@@ -388,12 +452,27 @@ pub fn entry_page(e: &Entry, color: bool, values: &BTreeMap<String, String>) -> 
     if !e.codes.is_empty() {
         let _ = writeln!(out, "\n{}", p.heading("Codes"));
         for c in &e.codes {
-            let name = c.name.as_deref().map(|n| format!(" {n}")).unwrap_or_default();
-            let _ = writeln!(out, "  {} {}{}", c.namespace.label(), c.namespace.format_value(c.value), name);
+            let name = c
+                .name
+                .as_deref()
+                .map(|n| format!(" {n}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {} {}{}",
+                c.namespace.label(),
+                c.namespace.format_value(c.value),
+                name
+            );
         }
     }
     if let Some(d) = &e.distinguish {
-        let _ = writeln!(out, "\n{}\n{}", p.heading("Telling it apart"), wrap(&sanitize(d), 78));
+        let _ = writeln!(
+            out,
+            "\n{}\n{}",
+            p.heading("Telling it apart"),
+            wrap(&sanitize(d), 78)
+        );
     }
     body_text(&mut out, &p, e, values);
     out
@@ -442,7 +521,11 @@ pub fn entry_commands(e: &Entry, values: &BTreeMap<String, String>) -> Vec<Vec<S
         .iter()
         .map(|s| {
             let mut v = Vec::new();
-            for (kind, t) in [("powershell", &s.powershell), ("azure_cli", &s.azure_cli), ("in_guest", &s.in_guest)] {
+            for (kind, t) in [
+                ("powershell", &s.powershell),
+                ("azure_cli", &s.azure_cli),
+                ("in_guest", &s.in_guest),
+            ] {
                 if let Some(t) = t {
                     let shell = match kind {
                         "powershell" => CommandShell::PowerShell,
@@ -450,7 +533,10 @@ pub fn entry_commands(e: &Entry, values: &BTreeMap<String, String>) -> Vec<Vec<S
                         _ if s.in_guest_shell == Shell::Cmd => CommandShell::Cmd,
                         _ => CommandShell::PowerShell,
                     };
-                    v.push(StepCommand { kind: kind.to_string(), filled: fill(t, shell, values) });
+                    v.push(StepCommand {
+                        kind: kind.to_string(),
+                        filled: fill(t, shell, values),
+                    });
                 }
             }
             v
@@ -460,7 +546,12 @@ pub fn entry_commands(e: &Entry, values: &BTreeMap<String, String>) -> Vec<Vec<S
 
 fn reason_text(r: &Reason) -> String {
     match r {
-        Reason::Code { code, namespace, name, .. } => format!(
+        Reason::Code {
+            code,
+            namespace,
+            name,
+            ..
+        } => format!(
             "code {} ({}{})",
             sanitize(code),
             namespace.label(),
@@ -470,7 +561,10 @@ fn reason_text(r: &Reason) -> String {
         Reason::Terms { matched, typos, .. } => {
             let mut s = format!("words: {}", matched.join(" "));
             if !typos.is_empty() {
-                let t: Vec<String> = typos.iter().map(|t| format!("{}→{}", sanitize(&t.typed), t.read_as)).collect();
+                let t: Vec<String> = typos
+                    .iter()
+                    .map(|t| format!("{}→{}", sanitize(&t.typed), t.read_as))
+                    .collect();
                 let _ = write!(s, " (typos: {})", t.join(", "));
             }
             s
@@ -504,7 +598,10 @@ pub fn wrap(text: &str, width: usize) -> String {
 }
 
 fn indent(text: &str, pad: &str) -> String {
-    text.lines().map(|l| format!("{pad}{l}")).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .map(|l| format!("{pad}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn hanging(first: &str, text: &str) -> String {
@@ -525,35 +622,71 @@ mod tests {
     use super::*;
 
     fn values(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn unfilled_placeholders_show_examples() {
-        let f = fill("Restart-AzVM -ResourceGroupName {resource_group} -Name {vm}", CommandShell::PowerShell, &BTreeMap::new());
-        assert_eq!(f.command, "Restart-AzVM -ResourceGroupName myResourceGroup -Name myVM");
+        let f = fill(
+            "Restart-AzVM -ResourceGroupName {resource_group} -Name {vm}",
+            CommandShell::PowerShell,
+            &BTreeMap::new(),
+        );
+        assert_eq!(
+            f.command,
+            "Restart-AzVM -ResourceGroupName myResourceGroup -Name myVM"
+        );
         assert_eq!(f.examples, ["resource_group", "vm"]);
     }
 
     #[test]
     fn hostile_values_stay_one_argument() {
-        let v = values(&[("vm", "x'; Remove-Item C:\\ -Recurse; '"), ("resource_group", "$(rm -rf /)")]);
-        let ps = fill("Restart-AzVM -ResourceGroupName {resource_group} -Name {vm}", CommandShell::PowerShell, &v);
+        let v = values(&[
+            ("vm", "x'; Remove-Item C:\\ -Recurse; '"),
+            ("resource_group", "$(rm -rf /)"),
+        ]);
+        let ps = fill(
+            "Restart-AzVM -ResourceGroupName {resource_group} -Name {vm}",
+            CommandShell::PowerShell,
+            &v,
+        );
         assert_eq!(ps.command, "Restart-AzVM -ResourceGroupName '$(rm -rf /)' -Name 'x''; Remove-Item C:\\ -Recurse; '''");
-        let sh = fill("az vm restart -g {resource_group} -n {vm}", CommandShell::Bash, &v);
-        assert_eq!(sh.command, "az vm restart -g '$(rm -rf /)' -n 'x'\\''; Remove-Item C:\\ -Recurse; '\\'''");
+        let sh = fill(
+            "az vm restart -g {resource_group} -n {vm}",
+            CommandShell::Bash,
+            &v,
+        );
+        assert_eq!(
+            sh.command,
+            "az vm restart -g '$(rm -rf /)' -n 'x'\\''; Remove-Item C:\\ -Recurse; '\\'''"
+        );
         // cmd.exe cannot quote these safely: the example value is kept.
-        let cmd = fill("mstsc /v:{computer}", CommandShell::Cmd, &values(&[("computer", "a&calc")]));
+        let cmd = fill(
+            "mstsc /v:{computer}",
+            CommandShell::Cmd,
+            &values(&[("computer", "a&calc")]),
+        );
         assert_eq!(cmd.command, "mstsc /v:myComputer");
         assert_eq!(cmd.examples, ["computer"]);
     }
 
     #[test]
     fn plain_values_fill_inside_words() {
-        let cmd = fill("mstsc /v:{computer}", CommandShell::Cmd, &values(&[("computer", "web01.contoso.com")]));
+        let cmd = fill(
+            "mstsc /v:{computer}",
+            CommandShell::Cmd,
+            &values(&[("computer", "web01.contoso.com")]),
+        );
         assert_eq!(cmd.command, "mstsc /v:web01.contoso.com");
         // bcdedit's {current} is not a placeholder.
-        let b = fill("bcdedit /deletevalue {current} safeboot", CommandShell::Cmd, &BTreeMap::new());
+        let b = fill(
+            "bcdedit /deletevalue {current} safeboot",
+            CommandShell::Cmd,
+            &BTreeMap::new(),
+        );
         assert_eq!(b.command, "bcdedit /deletevalue {current} safeboot");
     }
 

@@ -72,7 +72,12 @@ impl TextIndex {
         Ok(TextIndex {
             reader,
             ordinal,
-            fields: [(title, 2.0), (messages, 1.5), (keywords, 1.2), (causes, 0.4)],
+            fields: [
+                (title, 2.0),
+                (messages, 1.5),
+                (keywords, 1.2),
+                (causes, 0.4),
+            ],
         })
     }
 

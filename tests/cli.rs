@@ -17,7 +17,9 @@ fn lookup_prints_entry_and_exits_zero() {
         .assert()
         .success()
         .stdout(predicate::str::contains("[rdp-credentials-rejected]"))
-        .stdout(predicate::str::contains("Fix steps, least disruptive first"))
+        .stdout(predicate::str::contains(
+            "Fix steps, least disruptive first",
+        ))
         .stdout(predicate::str::contains("Sources"))
         // Not a terminal: no colour.
         .stdout(predicate::str::contains("\x1b[").not());
@@ -26,7 +28,15 @@ fn lookup_prints_entry_and_exits_zero() {
 #[test]
 fn words_are_joined() {
     rdperr()
-        .args(["The", "Local", "Security", "Authority", "cannot", "be", "contacted"])
+        .args([
+            "The",
+            "Local",
+            "Security",
+            "Authority",
+            "cannot",
+            "be",
+            "contacted",
+        ])
         .assert()
         .success()
         .stdout(predicate::str::contains("[rdp-lsa-unreachable]"));
@@ -44,7 +54,11 @@ fn no_match_exits_one_and_says_what_is_covered() {
 
 #[test]
 fn empty_input_is_a_usage_error() {
-    rdperr().arg("   ").assert().code(2).stderr(predicate::str::contains("no query"));
+    rdperr()
+        .arg("   ")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no query"));
     rdperr().write_stdin("").assert().code(2);
 }
 
@@ -67,12 +81,22 @@ fn query_is_read_from_stdin() {
 fn invalid_utf8_and_nul_get_a_normal_answer() {
     let mut input = b"\xff\xfe Your credentials did not work \x00\x00".to_vec();
     input.extend_from_slice(b"\n");
-    rdperr().write_stdin(input).assert().success().stdout(predicate::str::contains("rdp-credentials-rejected"));
+    rdperr()
+        .write_stdin(input)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("rdp-credentials-rejected"));
 }
 
 #[test]
 fn json_follows_the_documented_contract() {
-    let out = rdperr().args(["--json", "credentials did not work"]).assert().success().get_output().stdout.clone();
+    let out = rdperr()
+        .args(["--json", "credentials did not work"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(doc["schema_version"], 1);
     assert_eq!(doc["query"], "credentials did not work");
@@ -81,52 +105,107 @@ fn json_follows_the_documented_contract() {
     assert!(m["confidence"].as_f64().unwrap() > 0.5);
     assert!(m["reasons"].as_array().is_some_and(|r| !r.is_empty()));
     assert_eq!(m["entry"]["id"], "rdp-credentials-rejected");
-    assert!(m["entry"]["steps"].as_array().is_some_and(|s| !s.is_empty()));
+    assert!(m["entry"]["steps"]
+        .as_array()
+        .is_some_and(|s| !s.is_empty()));
 }
 
 #[test]
 fn json_no_match_has_empty_matches_and_exit_one() {
-    let out = rdperr().args(["--json", "printer is out of paper"]).assert().code(1).get_output().stdout.clone();
+    let out = rdperr()
+        .args(["--json", "printer is out of paper"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
     let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(doc["matches"], serde_json::json!([]));
 }
 
 #[test]
 fn color_follows_flag_and_no_color() {
-    rdperr().args(["--color", "always", "credentials did not work"]).assert().success().stdout(predicate::str::contains("\x1b["));
-    rdperr().args(["--color", "never", "credentials did not work"]).assert().success().stdout(predicate::str::contains("\x1b[").not());
+    rdperr()
+        .args(["--color", "always", "credentials did not work"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\x1b["));
+    rdperr()
+        .args(["--color", "never", "credentials did not work"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\x1b[").not());
 }
 
 #[test]
 fn alternatives_are_listed_with_n() {
-    rdperr().args(["-n", "3", "credentials did not work"]).assert().success().stdout(predicate::str::contains("Also possible"));
+    rdperr()
+        .args(["-n", "3", "credentials did not work"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Also possible"));
 }
 
 #[test]
 fn show_and_list() {
-    rdperr().args(["show", "rdp-name-not-found"]).assert().success().stdout(predicate::str::contains("Messages"));
-    rdperr().args(["show", "rdp-name-not-fond"]).assert().code(2).stderr(predicate::str::contains("did you mean `rdp-name-not-found`"));
-    let out = rdperr().args(["list", "--json"]).assert().success().get_output().stdout.clone();
+    rdperr()
+        .args(["show", "rdp-name-not-found"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Messages"));
+    rdperr()
+        .args(["show", "rdp-name-not-fond"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "did you mean `rdp-name-not-found`",
+        ));
+    let out = rdperr()
+        .args(["list", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert!(doc["entries"].as_array().unwrap().len() >= 11);
-    rdperr().arg("list").assert().success().stdout(predicate::str::contains("rdp-lsa-unreachable"));
+    rdperr()
+        .arg("list")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("rdp-lsa-unreachable"));
 }
 
 #[test]
 fn check_passes_on_the_shipped_kb() {
-    rdperr().arg("check").assert().success().stdout(predicate::str::contains("0 error(s)"));
+    rdperr()
+        .arg("check")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("0 error(s)"));
 }
 
 #[test]
 fn works_from_any_folder() {
     let dir = tempfile::tempdir().unwrap();
-    rdperr().current_dir(dir.path()).arg("0x204").assert().success().stdout(predicate::str::contains("rdp-cannot-connect-reasons"));
+    rdperr()
+        .current_dir(dir.path())
+        .arg("0x204")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("rdp-cannot-connect-reasons"));
 }
 
 #[test]
 fn placeholder_values_fill_commands() {
     rdperr()
-        .args(["-g", "prod-rg", "--vm", "web01", "Your credentials did not work"])
+        .args([
+            "-g",
+            "prod-rg",
+            "--vm",
+            "web01",
+            "Your credentials did not work",
+        ])
         .assert()
         .success()
         .stdout(predicate::str::contains("prod-rg"))
@@ -155,7 +234,11 @@ fn extra_kb_folder_adds_entries() {
     fs::create_dir_all(dir.path().join("rdp")).unwrap();
     fs::write(dir.path().join("rdp/rdp-team-vpn-down.toml"), TEAM_ENTRY).unwrap();
     rdperr()
-        .args(["--kb", dir.path().to_str().unwrap(), "Contoso tunnel health check failed"])
+        .args([
+            "--kb",
+            dir.path().to_str().unwrap(),
+            "Contoso tunnel health check failed",
+        ])
         .assert()
         .success()
         .stdout(predicate::str::contains("[rdp-team-vpn-down]"));
@@ -165,13 +248,21 @@ fn extra_kb_folder_adds_entries() {
 fn clashing_id_names_both_files() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("rdp-credentials-rejected.toml");
-    fs::write(&path, TEAM_ENTRY.replace("rdp-team-vpn-down", "rdp-credentials-rejected")).unwrap();
+    fs::write(
+        &path,
+        TEAM_ENTRY.replace("rdp-team-vpn-down", "rdp-credentials-rejected"),
+    )
+    .unwrap();
     rdperr()
         .args(["--kb", dir.path().to_str().unwrap(), "anything"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("duplicate id `rdp-credentials-rejected`"))
-        .stderr(predicate::str::contains("kb/rdp/rdp-credentials-rejected.toml"))
+        .stderr(predicate::str::contains(
+            "duplicate id `rdp-credentials-rejected`",
+        ))
+        .stderr(predicate::str::contains(
+            "kb/rdp/rdp-credentials-rejected.toml",
+        ))
         .stderr(predicate::str::contains(format!("{}:2:7", path.display())));
 }
 
@@ -180,7 +271,11 @@ fn broken_fixtures_report_file_line_and_column() {
     let cases = [
         ("bad-toml", "KB001", "broken.toml:3:"),
         ("missing-field", "KB001", "rdp-missing-field.toml:1:1"),
-        ("unknown-category", "KB001", "rdp-unknown-category.toml:3:12"),
+        (
+            "unknown-category",
+            "KB001",
+            "rdp-unknown-category.toml:3:12",
+        ),
         ("bad-regex", "KB005", "rdp-bad-regex.toml:6:"),
         ("dangling-related", "KB006", "rdp-dangling-related.toml:6:"),
         ("no-steps", "KB007", "rdp-no-steps.toml:"),
@@ -211,7 +306,13 @@ fn missing_kb_folder_is_a_clear_error() {
 #[test]
 fn control_sequences_never_reach_the_terminal() {
     let out = rdperr()
-        .args(["--color", "never", "-n", "2", "Your credentials did not work \x1b]0;pwned\x07 \x1b[2J"])
+        .args([
+            "--color",
+            "never",
+            "-n",
+            "2",
+            "Your credentials did not work \x1b]0;pwned\x07 \x1b[2J",
+        ])
         .assert()
         .get_output()
         .stdout

@@ -16,45 +16,111 @@ fn top(query: &str) -> Option<String> {
 #[track_caller]
 fn assert_top(query: &str, id: &str) {
     let found = kb().lookup(query);
-    let got: Vec<(&str, f32)> = found.matches.iter().take(4).map(|m| (m.id.as_str(), m.confidence)).collect();
-    assert_eq!(found.matches.first().map(|m| m.id.as_str()), Some(id), "query {query:?} gave {got:?}");
+    let got: Vec<(&str, f32)> = found
+        .matches
+        .iter()
+        .take(4)
+        .map(|m| (m.id.as_str(), m.confidence))
+        .collect();
+    assert_eq!(
+        found.matches.first().map(|m| m.id.as_str()),
+        Some(id),
+        "query {query:?} gave {got:?}"
+    );
 }
 
 #[test]
 fn embedded_kb_loads_without_errors() {
     let kb = kb();
-    assert!(kb.entries().len() >= 11, "only {} entries", kb.entries().len());
+    assert!(
+        kb.entries().len() >= 11,
+        "only {} entries",
+        kb.entries().len()
+    );
 }
 
 /// Ids are a published contract: these must exist, under exactly these names.
 #[test]
 fn every_required_id_exists() {
     let required = [
-        "rdp-license-no-server", "rdp-name-not-found", "rdp-lsa-unreachable", "rdp-credentials-rejected",
-        "rdp-no-signin-right", "entra-role-not-assigned", "entra-unauthorized-client",
-        "entra-password-change-required", "entra-mfa-method-not-allowed", "rdp-cannot-connect-general",
-        "rdp-connect-button-disabled", "rdp-credssp-encryption-oracle", "rdp-internal-error",
-        "rdp-security-error", "rdp-nla-dc-unreachable", "rdp-nla-not-supported", "rdp-cannot-connect-reasons",
-        "rdp-license-no-cal", "rdp-license-protocol-error", "rdp-license-mode-not-configured",
-        "rdp-connection-limit-reached", "rdp-too-many-admin-sessions", "rdp-console-session-in-progress",
-        "rdp-remote-logon-right-denied", "rdp-logon-type-restricted", "rdp-interactive-logon-not-permitted",
-        "rdp-password-must-change", "rdp-password-expired", "rdp-account-locked", "rdp-account-disabled",
-        "rdp-account-expired", "rdp-account-time-restriction", "rdp-account-workstation-restriction",
-        "rdp-user-does-not-exist", "rdp-new-user-not-enough-storage", "rdp-identity-time-skew",
-        "rdp-domain-unavailable", "rdp-certificate-identity-unverified", "rdp-certificate-expired-or-invalid",
-        "rdp-wrong-remote-computer-reached", "rdp-access-denied", "rdp-profile-temporary-cant-sign-in",
-        "rdp-trust-relationship-failed", "rdp-termservice-not-running", "rdp-service-busy",
-        "rdp-brute-force-attack", "rdp-event-cert-machinekeys", "rdp-event-tls-disabled",
-        "rdp-event-connection-broker-renamed", "rdp-frequent-disconnects", "rdp-port-conflict-or-changed",
-        "rdp-guest-firewall-blocking", "rdp-nsg-port-closed", "rdp-safe-mode", "rdp-guest-network-config-broken",
-        "rdp-client-could-not-connect-nic-binding", "rdp-class-not-registered",
-        "rdp-gateway-ntlmv1-channel-binding", "rdp-encryption-level-mismatch", "rdp-securing-connection-stuck",
-        "rdp-session-time-limit", "rdp-credential-delegation-blocked", "entra-logon-attempt-failed",
-        "entra-username-password-incorrect", "entra-target-device-not-found", "entra-web-client-sign-in-failed",
-        "entra-web-client-security-error", "entra-android-credentials-2607", "entra-logon-session-not-exist",
-        "entra-aadlogin-extension-failed", "rdp-protocol-error", "rdp-gateway-unreachable",
+        "rdp-license-no-server",
+        "rdp-name-not-found",
+        "rdp-lsa-unreachable",
+        "rdp-credentials-rejected",
+        "rdp-no-signin-right",
+        "entra-role-not-assigned",
+        "entra-unauthorized-client",
+        "entra-password-change-required",
+        "entra-mfa-method-not-allowed",
+        "rdp-cannot-connect-general",
+        "rdp-connect-button-disabled",
+        "rdp-credssp-encryption-oracle",
+        "rdp-internal-error",
+        "rdp-security-error",
+        "rdp-nla-dc-unreachable",
+        "rdp-nla-not-supported",
+        "rdp-cannot-connect-reasons",
+        "rdp-license-no-cal",
+        "rdp-license-protocol-error",
+        "rdp-license-mode-not-configured",
+        "rdp-connection-limit-reached",
+        "rdp-too-many-admin-sessions",
+        "rdp-console-session-in-progress",
+        "rdp-remote-logon-right-denied",
+        "rdp-logon-type-restricted",
+        "rdp-interactive-logon-not-permitted",
+        "rdp-password-must-change",
+        "rdp-password-expired",
+        "rdp-account-locked",
+        "rdp-account-disabled",
+        "rdp-account-expired",
+        "rdp-account-time-restriction",
+        "rdp-account-workstation-restriction",
+        "rdp-user-does-not-exist",
+        "rdp-new-user-not-enough-storage",
+        "rdp-identity-time-skew",
+        "rdp-domain-unavailable",
+        "rdp-certificate-identity-unverified",
+        "rdp-certificate-expired-or-invalid",
+        "rdp-wrong-remote-computer-reached",
+        "rdp-access-denied",
+        "rdp-profile-temporary-cant-sign-in",
+        "rdp-trust-relationship-failed",
+        "rdp-termservice-not-running",
+        "rdp-service-busy",
+        "rdp-brute-force-attack",
+        "rdp-event-cert-machinekeys",
+        "rdp-event-tls-disabled",
+        "rdp-event-connection-broker-renamed",
+        "rdp-frequent-disconnects",
+        "rdp-port-conflict-or-changed",
+        "rdp-guest-firewall-blocking",
+        "rdp-nsg-port-closed",
+        "rdp-safe-mode",
+        "rdp-guest-network-config-broken",
+        "rdp-client-could-not-connect-nic-binding",
+        "rdp-class-not-registered",
+        "rdp-gateway-ntlmv1-channel-binding",
+        "rdp-encryption-level-mismatch",
+        "rdp-securing-connection-stuck",
+        "rdp-session-time-limit",
+        "rdp-credential-delegation-blocked",
+        "entra-logon-attempt-failed",
+        "entra-username-password-incorrect",
+        "entra-target-device-not-found",
+        "entra-web-client-sign-in-failed",
+        "entra-web-client-security-error",
+        "entra-android-credentials-2607",
+        "entra-logon-session-not-exist",
+        "entra-aadlogin-extension-failed",
+        "rdp-protocol-error",
+        "rdp-gateway-unreachable",
     ];
-    let missing: Vec<&str> = required.iter().copied().filter(|id| kb().get(id).is_none()).collect();
+    let missing: Vec<&str> = required
+        .iter()
+        .copied()
+        .filter(|id| kb().get(id).is_none())
+        .collect();
     assert!(missing.is_empty(), "missing entries: {missing:?}");
 }
 
@@ -67,17 +133,34 @@ fn seed_entries_keep_their_legacy_anchors() {
         ("rdp-credentials-rejected", "wincred"),
         ("rdp-no-signin-right", "rdpconnect"),
     ] {
-        assert_eq!(kb().get(id).and_then(|e| e.anchor.as_deref()), Some(anchor), "{id}");
+        assert_eq!(
+            kb().get(id).and_then(|e| e.anchor.as_deref()),
+            Some(anchor),
+            "{id}"
+        );
     }
 }
 
 #[test]
 fn every_entry_is_complete() {
     for e in kb().entries() {
-        assert!(!e.causes.is_empty() && !e.steps.is_empty() && !e.sources.is_empty(), "{}", e.id);
-        assert!(e.sources.iter().all(|s| s.starts_with("https://")), "{}: {:?}", e.id, e.sources);
+        assert!(
+            !e.causes.is_empty() && !e.steps.is_empty() && !e.sources.is_empty(),
+            "{}",
+            e.id
+        );
+        assert!(
+            e.sources.iter().all(|s| s.starts_with("https://")),
+            "{}: {:?}",
+            e.id,
+            e.sources
+        );
         for s in &e.steps {
-            assert!(!s.disruptive || s.disruption.is_some(), "{}: disruptive step without a disruption note", e.id);
+            assert!(
+                !s.disruptive || s.disruption.is_some(),
+                "{}: disruptive step without a disruption note",
+                e.id
+            );
         }
     }
 }
@@ -94,16 +177,30 @@ fn golden_examples_resolve_to_their_entry() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} golden examples miss:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} golden examples miss:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn required_lookups_from_issue_2() {
     assert_top("credentials did not work", "rdp-credentials-rejected");
     assert_top("crendentials did not wrok", "rdp-credentials-rejected");
-    assert_top("Your credentials did not work. Unauthorized client", "entra-unauthorized-client");
-    assert_top("Your credentials did not work. Password change required", "entra-password-change-required");
-    assert_top("The Local Security Authority cannot be contacted", "rdp-lsa-unreachable");
+    assert_top(
+        "Your credentials did not work. Unauthorized client",
+        "entra-unauthorized-client",
+    );
+    assert_top(
+        "Your credentials did not work. Password change required",
+        "entra-password-change-required",
+    );
+    assert_top(
+        "The Local Security Authority cannot be contacted",
+        "rdp-lsa-unreachable",
+    );
     assert!(kb().lookup("printer is out of paper").matches.is_empty());
 }
 
@@ -130,7 +227,10 @@ fn hex_and_decimal_are_the_same_code() {
     let a = kb().decode("0x204");
     let b = kb().decode("516");
     let key = |f: &[rdperr::CodeFinding]| -> Vec<(Namespace, i64)> {
-        f.iter().flat_map(|f| f.interpretations.iter().map(|i| (i.namespace, i.value))).filter(|(n, _)| *n == Namespace::DisconnectReason).collect()
+        f.iter()
+            .flat_map(|f| f.interpretations.iter().map(|i| (i.namespace, i.value)))
+            .filter(|(n, _)| *n == Namespace::DisconnectReason)
+            .collect()
     };
     assert_eq!(key(&a), key(&b));
     assert!(!key(&a).is_empty());
@@ -140,7 +240,10 @@ fn hex_and_decimal_are_the_same_code() {
 fn context_picks_the_namespace_first() {
     let f = kb().decode("Error code: 0x904 Extended error code: 0x7");
     assert_eq!(f.len(), 2);
-    assert_eq!(f[0].interpretations[0].namespace, Namespace::DisconnectReason);
+    assert_eq!(
+        f[0].interpretations[0].namespace,
+        Namespace::DisconnectReason
+    );
     assert_eq!(f[1].interpretations[0].namespace, Namespace::ExtendedReason);
     let e = kb().decode("event 1058");
     assert_eq!(e[0].interpretations[0].namespace, Namespace::Event);
@@ -149,9 +252,16 @@ fn context_picks_the_namespace_first() {
 #[test]
 fn ambiguous_numbers_list_every_interpretation() {
     let f = kb().decode("0x4");
-    assert!(f[0].interpretations.len() >= 2, "{:?}", f[0].interpretations);
-    let namespaces: std::collections::HashSet<_> = f[0].interpretations.iter().map(|i| i.namespace).collect();
-    assert!(namespaces.contains(&Namespace::Errinfo) && namespaces.contains(&Namespace::Errconnect));
+    assert!(
+        f[0].interpretations.len() >= 2,
+        "{:?}",
+        f[0].interpretations
+    );
+    let namespaces: std::collections::HashSet<_> =
+        f[0].interpretations.iter().map(|i| i.namespace).collect();
+    assert!(
+        namespaces.contains(&Namespace::Errinfo) && namespaces.contains(&Namespace::Errconnect)
+    );
 }
 
 #[test]
@@ -159,7 +269,11 @@ fn codes_in_other_languages_and_long_logs_count() {
     assert_top("错误代码： 0x708", "rdp-console-session-in-progress");
     let mut log = String::new();
     for i in 0..2000 {
-        log.push_str(&format!("[12:00:{:02}:{:03}] [123:456] [INFO][com.freerdp.core] - tick {i}\n", i % 60, i % 1000));
+        log.push_str(&format!(
+            "[12:00:{:02}:{:03}] [123:456] [INFO][com.freerdp.core] - tick {i}\n",
+            i % 60,
+            i % 1000
+        ));
     }
     log.push_str("[12:01:00:000] [123:456] [ERROR][com.freerdp.core] - freerdp_set_last_error_ex ERRCONNECT_ACCOUNT_LOCKED_OUT [0x00020018]\n");
     assert_top(&log, "rdp-account-locked");
@@ -175,27 +289,54 @@ fn out_of_scope_texts_do_not_match() {
         "kubectl: error: You must be logged in to the server (Unauthorized)",
     ] {
         let found = kb().lookup(q);
-        assert!(found.matches.is_empty(), "{q:?} matched {:?}", found.matches.iter().map(|m| &m.id).collect::<Vec<_>>());
+        assert!(
+            found.matches.is_empty(),
+            "{q:?} matched {:?}",
+            found.matches.iter().map(|m| &m.id).collect::<Vec<_>>()
+        );
     }
 }
 
 #[test]
 fn shared_messages_are_flagged_ambiguous_with_hints() {
     let found = kb().lookup("This computer can't connect to the remote computer.");
-    assert!(found.ambiguous, "{:?}", found.matches.iter().map(|m| (&m.id, m.confidence)).collect::<Vec<_>>());
-    assert!(found.matches.iter().take(2).all(|m| m.entry.distinguish.is_some()));
+    assert!(
+        found.ambiguous,
+        "{:?}",
+        found
+            .matches
+            .iter()
+            .map(|m| (&m.id, m.confidence))
+            .collect::<Vec<_>>()
+    );
+    assert!(found
+        .matches
+        .iter()
+        .take(2)
+        .all(|m| m.entry.distinguish.is_some()));
 }
 
 #[test]
 fn results_are_ordered_bounded_and_deterministic() {
-    for q in ["credentials", "0x4", "The remote computer requires Network Level Authentication", "licen"] {
+    for q in [
+        "credentials",
+        "0x4",
+        "The remote computer requires Network Level Authentication",
+        "licen",
+    ] {
         let a = kb().lookup(q);
         let b = kb().lookup(q);
-        assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            serde_json::to_string(&b).unwrap()
+        );
         for w in a.matches.windows(2) {
             assert!(w[0].confidence >= w[1].confidence);
         }
-        assert!(a.matches.iter().all(|m| (0.0..=1.0).contains(&m.confidence)));
+        assert!(a
+            .matches
+            .iter()
+            .all(|m| (0.0..=1.0).contains(&m.confidence)));
     }
 }
 
@@ -203,5 +344,8 @@ fn results_are_ordered_bounded_and_deterministic() {
 fn names_in_the_message_are_captured_for_commands() {
     let found = kb().lookup("Remote Desktop can't find the computer \"web01.contoso.com\".");
     assert_eq!(found.matches[0].id, "rdp-name-not-found");
-    assert_eq!(found.captures.get("computer").map(String::as_str), Some("web01.contoso.com"));
+    assert_eq!(
+        found.captures.get("computer").map(String::as_str),
+        Some("web01.contoso.com")
+    );
 }

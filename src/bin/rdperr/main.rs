@@ -132,7 +132,9 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     let color = match cli.color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        Color::Auto => {
+            io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
     };
     let kb = match load_kb(&cli.kb) {
         Ok(kb) => kb,
@@ -206,7 +208,11 @@ fn lookup(kb: &Kb, cli: &Cli, color: bool, out: &mut impl Write) -> Result<ExitC
         };
         write!(out, "{}", render::lookup_text(kb, &found, &opts))?;
     }
-    Ok(if found.matches.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if found.matches.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// `--json` keeps `-n` matches (at least one), like the text output.
@@ -230,8 +236,16 @@ fn show(kb: &Kb, id: &str, cli: &Cli, color: bool, out: &mut impl Write) -> Resu
             .map(|e| (strsim::jaro_winkler(id, &e.id), e.id.as_str()))
             .collect();
         near.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let hint = near.first().filter(|(s, _)| *s > 0.8).map(|(_, id)| format!(" (did you mean `{id}`?)")).unwrap_or_default();
-        let _ = writeln!(io::stderr(), "rdperr: no entry with id `{}`{hint}; `rdperr list` shows the ids", render::sanitize(id));
+        let hint = near
+            .first()
+            .filter(|(s, _)| *s > 0.8)
+            .map(|(_, id)| format!(" (did you mean `{id}`?)"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            io::stderr(),
+            "rdperr: no entry with id `{}`{hint}; `rdperr list` shows the ids",
+            render::sanitize(id)
+        );
         return Ok(ExitCode::from(2));
     };
     if cli.json {
@@ -245,7 +259,11 @@ fn show(kb: &Kb, id: &str, cli: &Cli, color: bool, out: &mut impl Write) -> Resu
         )?;
         writeln!(out)?;
     } else {
-        write!(out, "{}", render::entry_page(entry, color, &cli.values.map()))?;
+        write!(
+            out,
+            "{}",
+            render::entry_page(entry, color, &cli.values.map())
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -257,12 +275,21 @@ fn list(kb: &Kb, json: bool, out: &mut impl Write) -> Result<ExitCode> {
             .iter()
             .map(|e| serde_json::json!({"id": e.id, "category": e.category, "title": e.title}))
             .collect();
-        serde_json::to_writer_pretty(&mut *out, &serde_json::json!({"schema_version": render::SCHEMA_VERSION, "entries": rows}))?;
+        serde_json::to_writer_pretty(
+            &mut *out,
+            &serde_json::json!({"schema_version": render::SCHEMA_VERSION, "entries": rows}),
+        )?;
         writeln!(out)?;
     } else {
         let width = kb.entries().iter().map(|e| e.id.len()).max().unwrap_or(0);
         for e in kb.entries() {
-            writeln!(out, "{:width$}  {:18}  {}", e.id, e.category.as_str(), render::sanitize(&e.title))?;
+            writeln!(
+                out,
+                "{:width$}  {:18}  {}",
+                e.id,
+                e.category.as_str(),
+                render::sanitize(&e.title)
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -292,18 +319,33 @@ fn check(kb: &Kb, deny_warnings: bool, out: &mut impl Write) -> Result<ExitCode>
             }
         }
     }
-    let severity = if errors > 0 || (deny_warnings && warnings > 0) { Severity::Error } else { Severity::Warning };
+    let severity = if errors > 0 || (deny_warnings && warnings > 0) {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
     writeln!(
         out,
         "checked {} entries and {} code tables: {errors} error(s), {warnings} warning(s)",
         kb.entries().len(),
         kb.tables().len()
     )?;
-    Ok(if severity == Severity::Error { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    Ok(if severity == Severity::Error {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
-fn eval(kb: &Kb, file: &std::path::Path, min_top1: Option<f64>, json: bool, out: &mut impl Write) -> Result<ExitCode> {
-    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+fn eval(
+    kb: &Kb,
+    file: &std::path::Path,
+    min_top1: Option<f64>,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<ExitCode> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let cases = match rdperr::eval::parse(&file.display().to_string(), &text) {
         Ok(cases) => cases,
         Err(e) => {
@@ -327,5 +369,9 @@ fn eval(kb: &Kb, file: &std::path::Path, min_top1: Option<f64>, json: bool, out:
         write!(out, "{}", rdperr::eval::report_text(&report))?;
     }
     let below = min_top1.is_some_and(|min| report.positive.top1_rate() < min);
-    Ok(if below { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if below {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

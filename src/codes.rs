@@ -175,15 +175,10 @@ impl CodeIndex {
     pub fn find(&self, text: &str, entries: &[std::sync::Arc<Entry>]) -> Vec<CodeFinding> {
         let mut findings: Vec<CodeFinding> = Vec::new();
         let word_count = text.split_whitespace().count();
+        let mut seen = std::collections::HashSet::new();
         let mut push = |f: CodeFinding| {
-            if f.interpretations.is_empty() {
-                return;
-            }
             // One finding per written code: "0x204" twice in a log counts once.
-            if !findings
-                .iter()
-                .any(|g| g.text.eq_ignore_ascii_case(&f.text))
-            {
+            if !f.interpretations.is_empty() && seen.insert(f.text.to_ascii_uppercase()) {
                 findings.push(f);
             }
         };
@@ -251,10 +246,15 @@ impl CodeIndex {
                 if value.abs() < 100 && word_count > 3 && hints.is_empty() {
                     continue;
                 }
-                let strong = word_count <= 3
+                // A number in prose counts only where it reads as a code: a short query, a
+                // word like "code" or "error" before it, or a line of its own.
+                let code_like = word_count <= 3
                     || !hints.is_empty()
                     || CODE_WORDS.is_match(&before)
                     || alone_on_line(text, d.start(), d.end());
+                if !code_like {
+                    continue;
+                }
                 push(CodeFinding {
                     text: d.as_str().to_string(),
                     interpretations: self.decode_value(
@@ -263,7 +263,7 @@ impl CodeIndex {
                         entries,
                         &hints,
                     ),
-                    strength: if strong { 0.9 } else { 0.35 },
+                    strength: 0.9,
                     context: hints.clone(),
                 });
             }

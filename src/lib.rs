@@ -44,7 +44,7 @@ pub const MIN_CONFIDENCE: f32 = 0.45;
 /// Entries this close to the best one are shown as equally likely.
 pub const AMBIGUITY_MARGIN: f32 = 0.06;
 /// Input beyond this many bytes is not searched; the result says it was cut.
-pub const MAX_QUERY_BYTES: usize = 1 << 20;
+pub const MAX_QUERY_BYTES: usize = 16 << 20;
 
 /// The knowledge base with its matcher. Cheap to share: `Send + Sync`, and `Clone` copies a
 /// pointer.
@@ -257,6 +257,12 @@ impl Kb {
 
     /// Finds the entries that explain `text`, best first.
     pub fn lookup(&self, text: &str) -> Lookup {
+        self.lookup_with(text, MIN_CONFIDENCE)
+    }
+
+    /// Like [`Kb::lookup`], keeping every entry whose confidence reaches `min_confidence`
+    /// (a chatbot may want weaker candidates to ask a follow-up question about).
+    pub fn lookup_with(&self, text: &str, min_confidence: f32) -> Lookup {
         let (text, truncated) = cut(text);
         let folded = normalize::fold_chars(text);
         let codes = self.inner.codes.find(&folded, &self.inner.entries);
@@ -317,7 +323,7 @@ impl Kb {
                 if foreign && !verbatim {
                     confidence *= 0.5;
                 }
-                (confidence >= MIN_CONFIDENCE).then(|| Match {
+                (confidence >= min_confidence && confidence > 0.0).then(|| Match {
                     id: self.inner.entries[i].id.clone(),
                     confidence: (confidence * 1000.0).round() / 1000.0,
                     reasons,
@@ -366,6 +372,7 @@ impl Kb {
                 .iter()
                 .any(|i| i.supported_by_context);
             let mut best: HashMap<usize, (f32, Reason)> = HashMap::new();
+            let mut agreeing: HashMap<usize, usize> = HashMap::new();
             for interp in &finding.interpretations {
                 let fit = if interp.supported_by_context {
                     1.0
@@ -383,6 +390,7 @@ impl Kb {
                     };
                     let primary = if rank == 0 { 1.0 } else { 0.7 };
                     let score = 0.9 * finding.strength * fit * spread * primary;
+                    *agreeing.entry(i).or_default() += 1;
                     if best.get(&i).is_none_or(|(s, _)| score > *s) {
                         let reason = Reason::Code {
                             code: finding.text.clone(),
@@ -395,6 +403,9 @@ impl Kb {
                 }
             }
             for (i, (score, reason)) in best {
+                // Several namespaces agreeing on one entry make it the likelier reading.
+                let votes = agreeing.get(&i).copied().unwrap_or(1);
+                let score = (score * (1.0 + 0.1 * (votes - 1) as f32)).min(0.95);
                 let slot = out.entry(i).or_insert((0.0, Vec::new()));
                 slot.0 = combine(&[slot.0, score]);
                 slot.1.push(reason);

@@ -181,10 +181,13 @@ impl Prepared {
 /// Where the query's words land in the KB vocabulary.
 #[derive(Debug, Default)]
 pub(crate) struct QueryTerms {
-    /// KB stem -> the query positions that match it, with the typo distance.
+    /// KB stem -> the query positions that match it (ascending), with the typo distance and
+    /// the word as typed.
     hits: HashMap<String, Vec<(usize, u8, String)>>,
-    /// Content words of the query (stem, word).
+    /// Distinct content words of the query (stem, word).
     content: Vec<(String, String)>,
+    /// Query word -> the KB stems it matched (itself, or typo neighbours).
+    word_hits: HashMap<String, Vec<String>>,
     /// Query words the KB does not know at all (likely typos or names), by position.
     unknown: HashMap<usize, String>,
 }
@@ -196,19 +199,16 @@ impl QueryTerms {
     pub fn new(query_tokens: &[Token], prepared: &Prepared) -> QueryTerms {
         let mut terms = QueryTerms::default();
         let mut fuzzed: HashMap<&str, Vec<(String, u8)>> = HashMap::new();
+        let mut seen_content: HashSet<&str> = HashSet::new();
         for t in query_tokens {
             if is_code_like(&t.word) && !prepared.idf.contains_key(&t.stem) {
                 continue;
             }
-            if !is_stopword(&t.word) {
+            if !is_stopword(&t.word) && seen_content.insert(&t.stem) {
                 terms.content.push((t.stem.clone(), t.word.clone()));
             }
             if prepared.idf.contains_key(&t.stem) {
-                terms
-                    .hits
-                    .entry(t.stem.clone())
-                    .or_default()
-                    .push((t.position, 0, t.word.clone()));
+                terms.hit(&t.stem, t, 0);
                 continue;
             }
             let budget = typo_budget(&t.word);
@@ -228,19 +228,42 @@ impl QueryTerms {
                 terms.unknown.insert(t.position, t.word.clone());
             }
             for (stem, d) in &fuzzed[t.word.as_str()] {
-                terms
-                    .hits
-                    .entry(stem.clone())
-                    .or_default()
-                    .push((t.position, *d, t.word.clone()));
+                terms.hit(stem, t, *d);
             }
         }
         terms
     }
 
+    fn hit(&mut self, kb_stem: &str, t: &Token, distance: u8) {
+        self.hits
+            .entry(kb_stem.to_string())
+            .or_default()
+            .push((t.position, distance, t.word.clone()));
+        let kb = self.word_hits.entry(t.word.clone()).or_default();
+        if !kb.iter().any(|s| s == kb_stem) {
+            kb.push(kb_stem.to_string());
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.hits.is_empty()
     }
+
+    /// True when the query word (`stem`, `word`) matched a stem accepted by `wanted`, exactly
+    /// or by a typo.
+    fn word_in(&self, stem: &str, word: &str, wanted: impl Fn(&str) -> bool) -> bool {
+        wanted(stem)
+            || self
+                .word_hits
+                .get(word)
+                .is_some_and(|kb| kb.iter().any(|s| wanted(s)))
+    }
+}
+
+/// True when sorted `positions` hold one in `p+1 ..= p+gap`.
+fn follows_within(positions: &[usize], p: usize, gap: usize) -> bool {
+    let i = positions.partition_point(|&q| q <= p);
+    positions.get(i).is_some_and(|&q| q - p <= gap)
 }
 
 /// KB words within the typo budget of `word` (Damerau-Levenshtein, a swap costs one).
@@ -363,14 +386,17 @@ pub(crate) fn score_entry(
         let order = if positions.len() < 2 {
             1.0
         } else {
-            let adjacent = positions
+            // Neighbouring phrase words near each other in the query: in order counts fully,
+            // swapped ("account disabled" for "disabled account") counts most of the way.
+            let adjacent: f32 = positions
                 .windows(2)
-                .filter(|w| match (&w[0], &w[1]) {
-                    (Some(a), Some(b)) => a.iter().any(|&p| b.iter().any(|&q| q > p && q - p <= 3)),
-                    _ => false,
+                .map(|w| match (&w[0], &w[1]) {
+                    (Some(a), Some(b)) if a.iter().any(|&p| follows_within(b, p, 3)) => 1.0,
+                    (Some(a), Some(b)) if b.iter().any(|&q| follows_within(a, q, 3)) => 0.7,
+                    _ => 0.0,
                 })
-                .count();
-            adjacent as f32 / (positions.len() - 1) as f32
+                .sum();
+            adjacent / (positions.len() - 1) as f32
         };
         let mut score = coverage * (0.6 + 0.4 * order);
         // How much of the query this phrase explains: matters for short phrases only.
@@ -378,10 +404,7 @@ pub(crate) fn score_entry(
             .content
             .iter()
             .filter(|(stem, word)| {
-                phrase.words.iter().any(|(s, _)| s == stem)
-                    || terms.hits.iter().any(|(kb, l)| {
-                        l.iter().any(|h| &h.2 == word) && phrase.words.iter().any(|(s, _)| s == kb)
-                    })
+                terms.word_in(stem, word, |s| phrase.words.iter().any(|(p, _)| p == s))
             })
             .map(|(stem, _)| prepared.idf(stem))
             .sum::<f32>();
@@ -389,12 +412,18 @@ pub(crate) fn score_entry(
         let standalone = (total / prepared.full_info).min(1.0);
         // Words of a phrase found together and in order are no accident, even in a long
         // paste; scattered words of a short phrase must explain most of the query instead.
+        // A run of words every entry uses ("can't rdp to azure vm") tells little, so the
+        // credit grows with the phrase's average word weight.
+        let specific = (total / phrase.words.len() as f32 / (0.5 * prepared.max_idf)).min(1.0);
         let together = if phrase.words.len() >= 2 {
-            0.8 * order * coverage * coverage
+            0.8 * order * coverage * coverage * specific
         } else {
             0.0
         };
         score *= standalone + (1.0 - standalone) * explained.max(together);
+        // Of two wordings the query contains, the one that explains more of it wins
+        // ("Your credentials did not work. Unauthorized client").
+        score *= 0.8 + 0.2 * explained;
         // A dialog's own wording found verbatim is near-certain; a keyword is a paraphrase.
         if exact.contains(&pi) && phrase.kind != PhraseKind::Keyword {
             score = score.max(0.9 + 0.1 * standalone.max(explained));
@@ -425,20 +454,16 @@ pub(crate) fn score_entry(
     }
     // Among entries whose best wordings tie, prefer the one whose vocabulary explains more of
     // the query ("Your credentials did not work. Unauthorized client").
-    let in_vocab = |stem: &String, word: &String| {
-        vocab.contains(stem)
-            || terms
-                .hits
-                .iter()
-                .any(|(kb, l)| vocab.contains(kb) && l.iter().any(|h| &h.2 == word))
-    };
+    let in_vocab =
+        |stem: &String, word: &String| terms.word_in(stem, word, |s| vocab.contains(s));
     let covered: f32 = terms
         .content
         .iter()
         .filter(|(stem, word)| in_vocab(stem, word))
         .map(|(stem, _)| prepared.idf(stem))
         .sum();
-    best.score *= 0.85 + 0.15 * (covered / query_weight).min(1.0);
+    // Between entries that tie, the one whose vocabulary explains more of the query.
+    best.score *= 0.97 + 0.03 * (covered / query_weight).min(1.0);
 
     // A paraphrase rarely contains a whole wording, but its rare words still point to one
     // entry ("trust relationship failed domain user"). Weighting by IDF squared lets rare

@@ -185,6 +185,12 @@ pub fn lookup_text(kb: &Kb, lookup: &Lookup, opts: &TextOptions) -> String {
         let _ = writeln!(out, "{}", no_match_text(kb));
         return out;
     };
+    // Codes first, as err.exe lists them: every interpretation, the supported one first.
+    if !lookup.codes.is_empty() {
+        let _ = writeln!(out, "{}", p.heading("Codes"));
+        codes_text(&mut out, &p, &lookup.codes);
+        let _ = writeln!(out);
+    }
     if lookup.ambiguous {
         let tied: Vec<&Match> = lookup
             .matches
@@ -236,10 +242,6 @@ pub fn lookup_text(kb: &Kb, lookup: &Lookup, opts: &TextOptions) -> String {
             );
         }
     }
-    if !lookup.codes.is_empty() {
-        let _ = writeln!(out, "\n{}", p.heading("Codes"));
-        codes_text(&mut out, &p, &lookup.codes);
-    }
     out
 }
 
@@ -272,15 +274,8 @@ fn codes_text(out: &mut String, p: &Painter, codes: &[crate::CodeFinding]) {
             } else {
                 format!(" -> {}", i.entries.join(", "))
             };
-            let _ = writeln!(
-                out,
-                "    {} {}{}: {}{}",
-                i.namespace_label,
-                i.display,
-                name,
-                sanitize(&i.meaning),
-                p.dim(&entries)
-            );
+            let line = format!("{} {}{}: {}", i.namespace_label, i.display, name, sanitize(&i.meaning));
+            let _ = writeln!(out, "{}{}", hanging("    - ", &line), p.dim(&entries));
         }
     }
 }

@@ -34,6 +34,10 @@ struct Cli {
     #[arg(short = 'n', long = "matches", value_name = "N", default_value_t = 1)]
     matches: usize,
 
+    /// Report matches down to this confidence (0 to 1) instead of the default threshold.
+    #[arg(long, value_name = "X", value_parser = confidence)]
+    min_confidence: Option<f32>,
+
     /// Load more KB entries from DIR, on top of the embedded KB (repeatable).
     #[arg(long = "kb", value_name = "DIR", global = true)]
     kb: Vec<PathBuf>,
@@ -154,6 +158,13 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     }
 }
 
+fn confidence(text: &str) -> std::result::Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        _ => Err("expected a number from 0 to 1".to_string()),
+    }
+}
+
 fn load_kb(dirs: &[PathBuf]) -> std::result::Result<Kb, String> {
     if dirs.is_empty() {
         Kb::try_embedded().cloned().map_err(|e| e.to_string())
@@ -183,7 +194,7 @@ fn lookup(kb: &Kb, cli: &Cli, color: bool, out: &mut impl Write) -> Result<ExitC
         );
         return Ok(ExitCode::from(2));
     };
-    let found = kb.lookup(&query);
+    let found = kb.lookup_with(&query, cli.min_confidence.unwrap_or(rdperr::MIN_CONFIDENCE));
     if found.truncated {
         let _ = writeln!(
             io::stderr(),

@@ -253,6 +253,49 @@ pub fn is_stopword(word: &str) -> bool {
     )
 }
 
+/// Words nearly every question in this field contains ("rdp", "azure", "vm", "connect" ...).
+/// They still match phrases, but a phrase is not faulted for leaving them unexplained.
+pub fn is_domain_word(word: &str) -> bool {
+    matches!(
+        word,
+        "rdp"
+            | "remote"
+            | "desktop"
+            | "azure"
+            | "vm"
+            | "vms"
+            | "virtual"
+            | "machine"
+            | "windows"
+            | "server"
+            | "computer"
+            | "connect"
+            | "connecting"
+            | "connection"
+            | "connected"
+            | "logon"
+            | "error"
+            | "message"
+            | "session"
+            | "client"
+            | "user"
+            | "mstsc"
+            | "getting"
+            | "trying"
+            | "keeps"
+            | "saying"
+            | "says"
+            | "shows"
+            | "showing"
+            | "issue"
+            | "problem"
+            | "help"
+            | "work"
+            | "works"
+            | "working"
+    )
+}
+
 /// True for tokens that are numbers or look like codes: they are matched exactly, never fuzzed.
 pub fn is_code_like(word: &str) -> bool {
     word.chars().any(|c| c.is_ascii_digit())

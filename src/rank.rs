@@ -8,7 +8,7 @@
 //! nothing unless the phrase is too short to stand on its own.
 
 use crate::model::Entry;
-use crate::normalize::{is_code_like, is_stopword, tokens, typo_budget, Token};
+use crate::normalize::{is_code_like, is_domain_word, is_stopword, tokens, typo_budget, Token};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -235,10 +235,11 @@ impl QueryTerms {
     }
 
     fn hit(&mut self, kb_stem: &str, t: &Token, distance: u8) {
-        self.hits
-            .entry(kb_stem.to_string())
-            .or_default()
-            .push((t.position, distance, t.word.clone()));
+        self.hits.entry(kb_stem.to_string()).or_default().push((
+            t.position,
+            distance,
+            t.word.clone(),
+        ));
         let kb = self.word_hits.entry(t.word.clone()).or_default();
         if !kb.iter().any(|s| s == kb_stem) {
             kb.push(kb_stem.to_string());
@@ -306,6 +307,7 @@ pub(crate) fn score_entry(
     let query_weight: f32 = terms
         .content
         .iter()
+        .filter(|(_, word)| !is_domain_word(word))
         .map(|(stem, _)| prepared.idf(stem))
         .sum::<f32>()
         .max(f32::EPSILON);
@@ -404,7 +406,8 @@ pub(crate) fn score_entry(
             .content
             .iter()
             .filter(|(stem, word)| {
-                terms.word_in(stem, word, |s| phrase.words.iter().any(|(p, _)| p == s))
+                !is_domain_word(word)
+                    && terms.word_in(stem, word, |s| phrase.words.iter().any(|(p, _)| p == s))
             })
             .map(|(stem, _)| prepared.idf(stem))
             .sum::<f32>();
@@ -423,7 +426,7 @@ pub(crate) fn score_entry(
         score *= standalone + (1.0 - standalone) * explained.max(together);
         // Of two wordings the query contains, the one that explains more of it wins
         // ("Your credentials did not work. Unauthorized client").
-        score *= 0.8 + 0.2 * explained;
+        score *= 0.9 + 0.1 * explained;
         // A dialog's own wording found verbatim is near-certain; a keyword is a paraphrase.
         if exact.contains(&pi) && phrase.kind != PhraseKind::Keyword {
             score = score.max(0.9 + 0.1 * standalone.max(explained));
@@ -431,8 +434,9 @@ pub(crate) fn score_entry(
         match phrase.kind {
             PhraseKind::Keyword => score *= 0.9,
             // When entries share a wording, the one it is the title of explains it first.
-            PhraseKind::Title => score = (score * 1.02).min(1.0),
-            PhraseKind::Message => score *= 0.99,
+            // The title's owner wins only when nothing else in the query tells entries apart.
+            PhraseKind::Title => score *= 1.02,
+            PhraseKind::Message => {}
         }
         if score > best.score {
             let reason = if exact.contains(&pi) && phrase.kind != PhraseKind::Keyword {
@@ -454,16 +458,15 @@ pub(crate) fn score_entry(
     }
     // Among entries whose best wordings tie, prefer the one whose vocabulary explains more of
     // the query ("Your credentials did not work. Unauthorized client").
-    let in_vocab =
-        |stem: &String, word: &String| terms.word_in(stem, word, |s| vocab.contains(s));
+    let in_vocab = |stem: &String, word: &String| terms.word_in(stem, word, |s| vocab.contains(s));
     let covered: f32 = terms
         .content
         .iter()
-        .filter(|(stem, word)| in_vocab(stem, word))
+        .filter(|(stem, word)| !is_domain_word(word) && in_vocab(stem, word))
         .map(|(stem, _)| prepared.idf(stem))
         .sum();
     // Between entries that tie, the one whose vocabulary explains more of the query.
-    best.score *= 0.97 + 0.03 * (covered / query_weight).min(1.0);
+    best.score = (best.score * (0.9 + 0.1 * (covered / query_weight).min(1.0))).min(1.0);
 
     // A paraphrase rarely contains a whole wording, but its rare words still point to one
     // entry ("trust relationship failed domain user"). Weighting by IDF squared lets rare
@@ -473,7 +476,7 @@ pub(crate) fn score_entry(
     let mut matched_info = 0.0;
     let mut seen = HashSet::new();
     for (stem, word) in &terms.content {
-        if !seen.insert(stem) {
+        if is_domain_word(word) || !seen.insert(stem) {
             continue;
         }
         let w = prepared.idf(stem);

@@ -274,7 +274,13 @@ fn codes_text(out: &mut String, p: &Painter, codes: &[crate::CodeFinding]) {
             } else {
                 format!(" -> {}", i.entries.join(", "))
             };
-            let line = format!("{} {}{}: {}", i.namespace_label, i.display, name, sanitize(&i.meaning));
+            let line = format!(
+                "{} {}{}: {}",
+                i.namespace_label,
+                i.display,
+                name,
+                sanitize(&i.meaning)
+            );
             let _ = writeln!(out, "{}{}", hanging("    - ", &line), p.dim(&entries));
         }
     }

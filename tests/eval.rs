@@ -11,9 +11,18 @@ fn own_corpus_meets_its_floors() {
     assert!(cases.len() >= 60, "corpus has {} queries", cases.len());
     let report = eval::run(rdperr::Kb::embedded(), &cases);
     let summary = eval::report_text(&report);
-    assert!(report.positive.top1_rate() >= FLOOR_TOP1, "top-1 below {FLOOR_TOP1}:\n{summary}");
-    assert!(report.positive.top3_rate() >= FLOOR_TOP3, "top-3 below {FLOOR_TOP3}:\n{summary}");
-    assert!(report.none_rate() >= FLOOR_NONE, "no-match accuracy below {FLOOR_NONE}:\n{summary}");
+    assert!(
+        report.positive.top1_rate() >= FLOOR_TOP1,
+        "top-1 below {FLOOR_TOP1}:\n{summary}"
+    );
+    assert!(
+        report.positive.top3_rate() >= FLOOR_TOP3,
+        "top-3 below {FLOOR_TOP3}:\n{summary}"
+    );
+    assert!(
+        report.none_rate() >= FLOOR_NONE,
+        "no-match accuracy below {FLOOR_NONE}:\n{summary}"
+    );
 }
 
 const FLOOR_TOP1: f64 = 0.90;
@@ -22,6 +31,8 @@ const FLOOR_NONE: f64 = 0.85;
 
 #[test]
 fn corpus_file_errors_name_the_line() {
-    let err = eval::parse("bad.toml", "[[query]]\ntext = 1\n").unwrap_err().to_string();
+    let err = eval::parse("bad.toml", "[[query]]\ntext = 1\n")
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("bad.toml:2:8"), "{err}");
 }

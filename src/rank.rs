@@ -231,7 +231,36 @@ impl QueryTerms {
                 terms.hit(stem, t, *d);
             }
         }
+        terms.join_split_words(query_tokens, prepared);
         terms
+    }
+
+    /// "in correct" for "incorrect", "pass word" for "password": two query words whose
+    /// concatenation is a KB word count as that word (one typo).
+    fn join_split_words(&mut self, query_tokens: &[Token], prepared: &Prepared) {
+        for pair in query_tokens.windows(2) {
+            let (a, b) = (&pair[0], &pair[1]);
+            if b.position != a.position + 1 || is_code_like(&a.word) || is_code_like(&b.word) {
+                continue;
+            }
+            let joined = format!("{}{}", a.word, b.word);
+            if let Some(stem) = prepared
+                .words_by_len
+                .get(&joined.chars().count())
+                .and_then(|list| list.iter().find(|(w, _)| *w == joined))
+                .map(|(_, stem)| stem.clone())
+            {
+                let t = Token {
+                    stem: stem.clone(),
+                    word: joined,
+                    position: a.position,
+                };
+                self.hit(&stem, &t, 1);
+                if !self.content.iter().any(|(s, _)| *s == stem) {
+                    self.content.push((stem, t.word));
+                }
+            }
+        }
     }
 
     fn hit(&mut self, kb_stem: &str, t: &Token, distance: u8) {
@@ -271,6 +300,18 @@ fn follows_within(positions: &[usize], p: usize, gap: usize) -> bool {
 fn fuzzy_neighbours(word: &str, budget: u8, prepared: &Prepared) -> Vec<(String, u8)> {
     let len = word.chars().count();
     let mut out: Vec<(String, u8)> = Vec::new();
+    // A long identifier cut short ("SeRemoteInteractiveLogon") is a prefix of the KB word.
+    if len >= 12 {
+        for (&l, list) in &prepared.words_by_len {
+            if l > len {
+                for (kb_word, stem) in list {
+                    if kb_word.starts_with(word) && !out.iter().any(|(s, _)| s == stem) {
+                        out.push((stem.clone(), 1));
+                    }
+                }
+            }
+        }
+    }
     for l in len.saturating_sub(budget as usize)..=len + budget as usize {
         for (kb_word, stem) in prepared.words_by_len.get(&l).into_iter().flatten() {
             // The first letter is rarely the typo; requiring it keeps the work small.
@@ -412,7 +453,16 @@ pub(crate) fn score_entry(
             .map(|(stem, _)| prepared.idf(stem))
             .sum::<f32>();
         let explained = (explained / query_weight).min(1.0);
-        let standalone = (total / prepared.full_info).min(1.0);
+        // A long word that only this entry uses (a registry value, a cmdlet, a policy name) is
+        // as telling as several ordinary ones.
+        let identifiers = phrase
+            .words
+            .iter()
+            .filter(|(stem, word)| {
+                word.chars().count() >= 10 && prepared.idf(stem) >= prepared.max_idf * 0.99
+            })
+            .count();
+        let standalone = (total / prepared.full_info + 0.3 * identifiers as f32).min(1.0);
         // Words of a phrase found together and in order are no accident, even in a long
         // paste; scattered words of a short phrase must explain most of the query instead.
         // A run of words every entry uses ("can't rdp to azure vm") tells little, so the
@@ -489,7 +539,8 @@ pub(crate) fn score_entry(
     if all_sq > 0.0 {
         let explained = matched_sq / all_sq;
         let amount = (matched_info / prepared.full_info).min(1.0);
-        let term_score = 0.8 * explained * amount;
+        // Never above the phrase evidence by much: ties here are settled by the wordings.
+        let term_score = 0.72 * explained * amount + 0.1 * best.score;
         if term_score > best.score {
             best.score = term_score;
             if best.reason.is_none() {

@@ -22,6 +22,7 @@ pub mod normalize;
 mod phrases;
 pub mod rank;
 pub mod render;
+pub mod schema;
 mod search;
 
 pub use codes::{CodeFinding, Interpretation};
@@ -277,6 +278,28 @@ impl Kb {
             .map(|s| QueryTerms::new(&normalize::tokens(s), &engine.prepared))
             .collect();
         let foreign = normalize::is_foreign(&normalized);
+        // Fragments found inside a wording: each quoted part, and a short query as a whole.
+        let mut fragments: Vec<String> = normalize::quoted_segments(text)
+            .iter()
+            .map(|s| normalize::normalize(s))
+            .collect();
+        if normalized.split(' ').count() <= 8 {
+            fragments.push(normalized.clone());
+        }
+        let mut fragment_scores: HashMap<usize, (f32, Reason)> = HashMap::new();
+        for fragment in fragments.iter().filter(|f| f.split(' ').count() >= 2) {
+            for (e, p, share) in engine.phrases.containing(fragment) {
+                let phrase = &engine.prepared.phrases[e][p];
+                let score = rank::fragment_score(fragment, share, phrase.kind, &engine.prepared);
+                if fragment_scores.get(&e).is_none_or(|(s, _)| score > *s) {
+                    let reason = Reason::Fragment {
+                        fragment: fragment.clone(),
+                        phrase: phrase.text.clone(),
+                    };
+                    fragment_scores.insert(e, (score, reason));
+                }
+            }
+        }
 
         let mut candidates: HashSet<usize> = HashSet::new();
         if !terms.is_empty() {
@@ -285,12 +308,13 @@ impl Kb {
             }
         }
         candidates.extend(exact.phrases.keys());
+        candidates.extend(fragment_scores.keys());
         candidates.extend(exact.patterns.keys());
         let code_scores = self.code_evidence(&codes);
         candidates.extend(code_scores.keys());
 
         let empty = HashSet::new();
-        let mut matches: Vec<Match> = candidates
+        let mut ranked: Vec<(f32, Match)> = candidates
             .into_iter()
             .filter_map(|i| {
                 let exact_here = exact.phrases.get(&i).unwrap_or(&empty);
@@ -299,6 +323,13 @@ impl Kb {
                     .map(|t| score_entry(i, &engine.prepared, t, exact_here))
                     .max_by(|a, b| a.score.total_cmp(&b.score))
                     .expect("at least the whole query");
+                let mut text_score = text_score;
+                if let Some((f, reason)) = fragment_scores.get(&i) {
+                    if *f > text_score.score {
+                        text_score.score = *f;
+                        text_score.reason = Some(reason.clone());
+                    }
+                }
                 let mut reasons = Vec::new();
                 let mut evidence = vec![text_score.score];
                 if let Some((score, code_reasons)) = code_scores.get(&i) {
@@ -323,19 +354,22 @@ impl Kb {
                 if foreign && !verbatim {
                     confidence *= 0.5;
                 }
-                (confidence >= min_confidence && confidence > 0.0).then(|| Match {
-                    id: self.inner.entries[i].id.clone(),
-                    confidence: (confidence * 1000.0).round() / 1000.0,
-                    reasons,
-                    entry: Arc::clone(&self.inner.entries[i]),
+                // Text scores above 1 (a title that is the message, a query that says more
+                // about one sibling) order entries whose confidence is the same.
+                let order = confidence + 0.05 * (text_score.score - 1.0).max(0.0);
+                (confidence >= min_confidence && confidence > 0.0).then(|| {
+                    let m = Match {
+                        id: self.inner.entries[i].id.clone(),
+                        confidence: (confidence * 1000.0).round() / 1000.0,
+                        reasons,
+                        entry: Arc::clone(&self.inner.entries[i]),
+                    };
+                    (order, m)
                 })
             })
             .collect();
-        matches.sort_by(|a, b| {
-            b.confidence
-                .total_cmp(&a.confidence)
-                .then_with(|| a.id.cmp(&b.id))
-        });
+        ranked.sort_by(|(a, ma), (b, mb)| b.total_cmp(a).then_with(|| ma.id.cmp(&mb.id)));
+        let matches: Vec<Match> = ranked.into_iter().map(|(_, m)| m).collect();
         let ambiguous =
             matches.len() > 1 && matches[0].confidence - matches[1].confidence <= AMBIGUITY_MARGIN;
         Lookup {

@@ -13,6 +13,8 @@ const MIN_SEGMENT_WORDS: usize = 3;
 
 #[derive(Debug)]
 pub(crate) struct PhraseFinder {
+    /// Every wording, normalised, per entry (same numbering as `rank::Prepared`).
+    normalized: Vec<Vec<String>>,
     automaton: Option<AhoCorasick>,
     /// For each automaton pattern: (entry index, phrase index in `rank::Prepared`).
     owners: Vec<Vec<(usize, usize)>>,
@@ -65,11 +67,40 @@ impl PhraseFinder {
                     .collect()
             })
             .collect();
+        let normalized = phrase_texts
+            .iter()
+            .map(|texts| texts.iter().map(|t| normalize(t)).collect())
+            .collect();
         PhraseFinder {
+            normalized,
             automaton,
             owners,
             patterns,
         }
+    }
+
+    /// Wordings that contain `fragment` (normalised) as whole words: what a user quoted from
+    /// a dialog, or typed in part. Returns (entry, phrase, share of the wording's words).
+    pub fn containing(&self, fragment: &str) -> Vec<(usize, usize, f32)> {
+        let words = fragment.split(' ').count() as f32;
+        let mut out = Vec::new();
+        if fragment.is_empty() {
+            return out;
+        }
+        for (e, list) in self.normalized.iter().enumerate() {
+            for (p, text) in list.iter().enumerate() {
+                let whole_word = text.match_indices(fragment).any(|(i, _)| {
+                    let end = i + fragment.len();
+                    (i == 0 || text.as_bytes()[i - 1] == b' ')
+                        && (end == text.len() || text.as_bytes()[end] == b' ')
+                });
+                if whole_word {
+                    let share = (words / text.split(' ').count() as f32).min(1.0);
+                    out.push((e, p, share));
+                }
+            }
+        }
+        out
     }
 
     pub fn find(&self, raw: &str, normalized: &str) -> ExactHits {

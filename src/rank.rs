@@ -36,6 +36,9 @@ pub enum Reason {
         #[serde(skip_serializing_if = "Vec::is_empty")]
         typos: Vec<Typo>,
     },
+    /// What the user quoted (or a short query as a whole) appears inside one of the entry's
+    /// wordings.
+    Fragment { fragment: String, phrase: String },
     /// One of the entry's regular expressions matched.
     Pattern { pattern: String },
 }
@@ -516,7 +519,9 @@ pub(crate) fn score_entry(
         .map(|(stem, _)| prepared.idf(stem))
         .sum();
     // Between entries that tie, the one whose vocabulary explains more of the query.
-    best.score = (best.score * (0.9 + 0.1 * (covered / query_weight).min(1.0))).min(1.0);
+    // Not capped at 1: above it the score still orders entries that share a wording; the
+    // confidence shown is capped later.
+    best.score *= 0.9 + 0.1 * (covered / query_weight).min(1.0);
 
     // A paraphrase rarely contains a whole wording, but its rare words still point to one
     // entry ("trust relationship failed domain user"). Weighting by IDF squared lets rare
@@ -558,6 +563,28 @@ pub(crate) fn score_entry(
         }
     }
     best
+}
+
+/// Evidence from a fragment the user quoted or typed that appears inside one of the entry's
+/// wordings: stronger the more specific the fragment is and the more of the wording it covers,
+/// but below a wording found whole.
+pub(crate) fn fragment_score(
+    fragment: &str,
+    share: f32,
+    kind: PhraseKind,
+    prepared: &Prepared,
+) -> f32 {
+    let info: f32 = content_words(fragment)
+        .iter()
+        .map(|(stem, _)| prepared.idf(stem))
+        .sum();
+    let specific = (info / prepared.full_info).min(1.0);
+    let score = (0.5 + 0.35 * specific) * (0.85 + 0.15 * share);
+    if kind == PhraseKind::Keyword {
+        score * 0.9
+    } else {
+        score
+    }
 }
 
 /// Combines independent pieces of evidence: each one closes part of the remaining doubt.

@@ -196,7 +196,7 @@ pub fn lookup_text(kb: &Kb, lookup: &Lookup, opts: &TextOptions) -> String {
             .matches
             .iter()
             .take_while(|m| best.confidence - m.confidence <= crate::AMBIGUITY_MARGIN)
-            .take(opts.limit.max(3))
+            .take(opts.limit.max(6))
             .collect();
         let _ = writeln!(
             out,
@@ -569,6 +569,9 @@ fn reason_text(r: &Reason) -> String {
                 let _ = write!(s, " (typos: {})", t.join(", "));
             }
             s
+        }
+        Reason::Fragment { fragment, .. } => {
+            format!("part of its message: \"{}\"", sanitize(fragment))
         }
         Reason::Pattern { .. } => "pattern".to_string(),
     }

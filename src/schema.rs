@@ -1,0 +1,20 @@
+//! JSON Schemas of the KB files, generated from the Rust types so they cannot drift. Editors with
+//! Taplo or Even Better TOML read them through each file's `#:schema` first line.
+
+use crate::model::{CodeTable, Entry};
+
+/// The schema of an entry file (`kb/<area>/<id>.toml`), pretty-printed.
+pub fn entry_schema() -> String {
+    pretty(schemars::schema_for!(Entry))
+}
+
+/// The schema of a code table (`kb/codes/<namespace>.toml`), pretty-printed.
+pub fn code_table_schema() -> String {
+    pretty(schemars::schema_for!(CodeTable))
+}
+
+fn pretty(schema: schemars::Schema) -> String {
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}

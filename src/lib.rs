@@ -14,6 +14,7 @@
 //! turns the result into text or JSON. The library never prints and never exits.
 
 pub mod codes;
+pub mod docs;
 pub mod error;
 pub mod eval;
 pub mod load;

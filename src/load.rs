@@ -386,12 +386,15 @@ fn warn_entry(entry: &Entry, file: &str, text: &str, out: &mut Vec<Diagnostic>) 
         }
     }
     for (i, step) in entry.steps.iter().enumerate() {
-        if step.portal.is_none() && step_commands(step).next().is_none() {
+        if step.portal.is_none() && step.ui.is_none() && step_commands(step).next().is_none() {
             warn(
                 "KB104",
-                format!("step {} has no command and no portal action", i + 1),
+                format!(
+                    "step {} has no command, no portal action and no UI path",
+                    i + 1
+                ),
                 locate(text, "title", &step.title),
-                "give the step a portal path or a command where one is documented",
+                "give the step a `portal` or `ui` path, or a command where one is documented",
             );
         }
     }

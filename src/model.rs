@@ -60,6 +60,10 @@ pub struct Step {
     /// The Azure portal action (a menu path).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub portal: Option<String>,
+    /// A path through a Windows or client user interface that is not the Azure portal
+    /// (Remote Desktop Connection options, Server Manager, Group Policy Management ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ui: Option<String>,
     /// Azure PowerShell or Windows PowerShell, run from an admin workstation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub powershell: Option<String>,

@@ -358,6 +358,13 @@ fn body_text(out: &mut String, p: &Painter, e: &Entry, values: &BTreeMap<String,
                 indent(&wrap(&format!("Portal: {}", sanitize(portal)), 73), "     ")
             );
         }
+        if let Some(ui) = &s.ui {
+            let _ = writeln!(
+                out,
+                "{}",
+                indent(&wrap(&format!("Where: {}", sanitize(ui)), 73), "     ")
+            );
+        }
         for (label, filled) in step_commands(s, values) {
             examples_used.extend(filled.examples.iter().cloned());
             let _ = writeln!(out, "     {label}:");

@@ -13,6 +13,11 @@ pub fn code_table_schema() -> String {
     pretty(schemars::schema_for!(CodeTable))
 }
 
+/// The schema of `rdperr export` (the whole KB as one JSON document), pretty-printed.
+pub fn export_schema() -> String {
+    pretty(schemars::schema_for!(crate::docs::Export<'static>))
+}
+
 fn pretty(schema: schemars::Schema) -> String {
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');

@@ -279,6 +279,7 @@ fn broken_fixtures_report_file_line_and_column() {
         ("bad-regex", "KB005", "rdp-bad-regex.toml:6:"),
         ("dangling-related", "KB006", "rdp-dangling-related.toml:6:"),
         ("no-steps", "KB007", "rdp-no-steps.toml:"),
+        ("wrong-types", "KB001", "rdp-wrong-types.toml:7:10"),
         ("dangling-code-row", "KB008", "codes/win32.toml:7:"),
         ("duplicate-id", "KB003", "b/rdp-same.toml:1:7"),
     ];
@@ -318,4 +319,26 @@ fn control_sequences_never_reach_the_terminal() {
         .stdout
         .clone();
     assert!(!out.contains(&0x1b) && !out.contains(&0x07));
+}
+
+/// The exact diagnostics for each broken KB, as reviewed snapshots: a change to a message or a
+/// location is a visible diff.
+#[test]
+fn broken_fixture_diagnostics_snapshots() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut names: Vec<String> = fs::read_dir(format!("{root}/tests/fixtures"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for name in names {
+        let out = rdperr()
+            .current_dir(root)
+            .args(["--kb", &format!("tests/fixtures/{name}"), "check"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        insta::assert_snapshot!(format!("fixture-{name}"), stderr);
+    }
 }

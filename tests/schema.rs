@@ -31,6 +31,11 @@ fn code_table_schema_is_current() {
 }
 
 #[test]
+fn export_schema_is_current() {
+    check("export.schema.json", rdperr::schema::export_schema());
+}
+
+#[test]
 fn every_kb_file_names_its_schema() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("kb");
     for area in ["rdp", "entra", "codes"] {

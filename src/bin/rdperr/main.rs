@@ -1,7 +1,7 @@
 //! The `rdperr` command: argument parsing, reading the query, printing, exit codes.
 //! Everything else lives in the library.
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use rdperr::render::{self, TextOptions};
 use rdperr::{Kb, Severity};
 use std::collections::BTreeMap;
@@ -87,9 +87,18 @@ enum Command {
     Show {
         /// The entry id, e.g. rdp-credentials-rejected.
         id: String,
+        /// Output format (`--json` is the same as `--format json`).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// List every entry.
     List,
+    /// Validate the embedded KB and any --kb folders, and run every entry's golden examples.
+    Check {
+        /// Treat warnings as errors.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
     /// Measure the matcher on a query corpus (`[[query]]` with `text` and `expect`).
     Eval {
         /// The corpus file, e.g. ../shared/eval/dev.toml.
@@ -98,12 +107,36 @@ enum Command {
         #[arg(long, value_name = "X")]
         min_top1: Option<f64>,
     },
-    /// Validate the embedded KB and any --kb folders, and run every entry's golden examples.
-    Check {
-        /// Treat warnings as errors.
-        #[arg(long)]
-        deny_warnings: bool,
+    /// Write the docs site (an mdBook project) generated from the KB.
+    Docs {
+        /// The folder to write; `mdbook build DIR` then builds the site.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
     },
+    /// Print the whole KB and its code tables as one JSON document.
+    Export {
+        #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+        format: ExportFormat,
+    },
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum ExportFormat {
+    Json,
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum)]
@@ -150,7 +183,26 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     };
     let mut out = io::stdout().lock();
     match &cli.command {
-        Some(Command::Show { id }) => show(&kb, id, cli, color, &mut out),
+        Some(Command::Show { id, format }) => {
+            let format = if cli.json { Format::Json } else { *format };
+            show(&kb, id, format, &cli.values.map(), color, &mut out)
+        }
+        Some(Command::Docs { out: dir }) => docs(&kb, dir, &mut out),
+        Some(Command::Export {
+            format: ExportFormat::Json,
+        }) => {
+            serde_json::to_writer_pretty(&mut out, &rdperr::docs::export(&kb))?;
+            writeln!(out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(*shell, &mut Cli::command(), "rdperr", &mut out);
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Man) => {
+            clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::List) => list(&kb, cli.json, &mut out),
         Some(Command::Check { deny_warnings }) => check(&kb, *deny_warnings, &mut out),
         Some(Command::Eval { file, min_top1 }) => eval(&kb, file, *min_top1, cli.json, &mut out),
@@ -239,7 +291,35 @@ impl TruncateMatches for serde_json::Map<String, serde_json::Value> {
     }
 }
 
-fn show(kb: &Kb, id: &str, cli: &Cli, color: bool, out: &mut impl Write) -> Result<ExitCode> {
+fn docs(kb: &Kb, dir: &std::path::Path, out: &mut impl Write) -> Result<ExitCode> {
+    let files = rdperr::docs::generate(kb);
+    for file in &files {
+        let path = dir.join(&file.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        std::fs::write(&path, &file.text)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    writeln!(
+        out,
+        "wrote {} files to {}; build the site with: mdbook build {}",
+        files.len(),
+        dir.display(),
+        dir.display()
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show(
+    kb: &Kb,
+    id: &str,
+    format: Format,
+    values: &BTreeMap<String, String>,
+    color: bool,
+    out: &mut impl Write,
+) -> Result<ExitCode> {
     let Some(entry) = kb.get(id) else {
         let mut near: Vec<(f64, &str)> = kb
             .entries()
@@ -259,22 +339,20 @@ fn show(kb: &Kb, id: &str, cli: &Cli, color: bool, out: &mut impl Write) -> Resu
         );
         return Ok(ExitCode::from(2));
     };
-    if cli.json {
-        serde_json::to_writer_pretty(
-            &mut *out,
-            &serde_json::json!({
-                "schema_version": render::SCHEMA_VERSION,
-                "entry": entry,
-                "commands": render::entry_commands(entry, &cli.values.map()),
-            }),
-        )?;
-        writeln!(out)?;
-    } else {
-        write!(
-            out,
-            "{}",
-            render::entry_page(entry, color, &cli.values.map())
-        )?;
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(
+                &mut *out,
+                &serde_json::json!({
+                    "schema_version": render::SCHEMA_VERSION,
+                    "entry": entry,
+                    "commands": render::entry_commands(entry, values),
+                }),
+            )?;
+            writeln!(out)?;
+        }
+        Format::Markdown => write!(out, "{}", rdperr::docs::entry_markdown(kb, entry))?,
+        Format::Text => write!(out, "{}", render::entry_page(entry, color, values))?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -307,10 +385,12 @@ fn list(kb: &Kb, json: bool, out: &mut impl Write) -> Result<ExitCode> {
 }
 
 fn check(kb: &Kb, deny_warnings: bool, out: &mut impl Write) -> Result<ExitCode> {
+    // Diagnostics go to stderr, as a compiler's do; the summary goes to stdout.
+    let mut err = io::stderr().lock();
     let mut errors = 0;
     let mut warnings = 0;
     for d in kb.warnings() {
-        writeln!(out, "{d}\n")?;
+        writeln!(err, "{}\n", render::sanitize(&d.to_string()))?;
         warnings += 1;
     }
     for e in kb.entries() {
@@ -321,7 +401,7 @@ fn check(kb: &Kb, deny_warnings: bool, out: &mut impl Write) -> Result<ExitCode>
                 errors += 1;
                 let origin = kb.origin(&e.id).unwrap_or("?");
                 writeln!(
-                    out,
+                    err,
                     "error[KB201]: golden example of `{}` resolves to {}\n  --> {origin}\n  = example: {}\n",
                     e.id,
                     top.map_or("no match".to_string(), |t| format!("`{t}`")),

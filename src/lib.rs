@@ -151,6 +151,13 @@ impl KbBuilder {
 impl Kb {
     /// The KB compiled into the library, loaded once per process and shared.
     ///
+    /// ```
+    /// let kb = rdperr::Kb::embedded();
+    /// assert!(kb.entries().len() > 70);
+    /// // Cheap to call again: the same KB.
+    /// assert!(std::ptr::eq(kb, rdperr::Kb::embedded()));
+    /// ```
+    ///
     /// The embedded KB is validated by the test suite (`tests/kb.rs`), so this cannot fail in a
     /// released build; [`Kb::try_embedded`] is the variant that returns the error instead.
     pub fn embedded() -> &'static Kb {
@@ -169,6 +176,26 @@ impl Kb {
 
     /// The embedded KB plus the entries in `dirs`. An id defined twice is an error naming both
     /// files.
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join("rdperr-doctest-kb");
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// std::fs::write(dir.join("rdp-team-vpn.toml"), r#"
+    /// id = "rdp-team-vpn"
+    /// title = "Contoso VPN tunnel down"
+    /// category = "network"
+    /// summary = "Our site-to-site tunnel dropped."
+    /// messages = ["Contoso tunnel health check failed"]
+    /// causes = ["The tunnel gateway restarted."]
+    /// sources = ["https://example.com/runbook"]
+    /// [[steps]]
+    /// title = "Reset the tunnel"
+    /// explanation = "Brings it back."
+    /// portal = "Virtual network gateway > Connections > Reset"
+    /// "#).unwrap();
+    /// let kb = rdperr::Kb::from_dirs(&[&dir]).unwrap();
+    /// assert_eq!(kb.lookup("Contoso tunnel health check failed").matches[0].id, "rdp-team-vpn");
+    /// ```
     pub fn from_dirs<P: AsRef<Path>>(dirs: &[P]) -> Result<Kb, Error> {
         dirs.iter()
             .fold(Kb::builder().embedded(), |b, d| b.dir(d))
@@ -208,6 +235,12 @@ impl Kb {
     }
 
     /// The entry with this id.
+    ///
+    /// ```
+    /// let kb = rdperr::Kb::embedded();
+    /// let entry = kb.get("rdp-lsa-unreachable").unwrap();
+    /// assert_eq!(entry.anchor.as_deref(), Some("rdpauth"));
+    /// ```
     pub fn get(&self, id: &str) -> Option<&Arc<Entry>> {
         self.inner.by_id.get(id).map(|&i| &self.inner.entries[i])
     }
@@ -232,6 +265,16 @@ impl Kb {
 
     /// Every interpretation of the codes in `text` (`0x204`, `516`, `AADSTS50126`,
     /// `ERRCONNECT_LOGON_FAILURE`, `event 1058` ...), like err.exe but pointing to entries.
+    ///
+    /// ```
+    /// use rdperr::Namespace;
+    /// let kb = rdperr::Kb::embedded();
+    /// let found = kb.decode("Error code: 0x904 Extended error code: 0x7");
+    /// assert_eq!(found[0].interpretations[0].namespace, Namespace::DisconnectReason);
+    /// assert_eq!(found[1].interpretations[0].namespace, Namespace::ExtendedReason);
+    /// // A bare number is tried in every namespace.
+    /// assert!(kb.decode("0x4")[0].interpretations.len() >= 3);
+    /// ```
     pub fn decode(&self, text: &str) -> Vec<CodeFinding> {
         let folded = normalize::fold_chars(cut(text).0);
         self.inner.codes.find(&folded, &self.inner.entries)
@@ -258,6 +301,16 @@ impl Kb {
     }
 
     /// Finds the entries that explain `text`, best first.
+    ///
+    /// ```
+    /// let kb = rdperr::Kb::embedded();
+    /// let found = kb.lookup("crendentials did not wrok");
+    /// let best = &found.matches[0];
+    /// assert_eq!(best.id, "rdp-credentials-rejected");
+    /// assert!(best.confidence > 0.0 && best.confidence <= 1.0);
+    /// // Out-of-field text gets an honest empty answer.
+    /// assert!(kb.lookup("printer is out of paper").matches.is_empty());
+    /// ```
     pub fn lookup(&self, text: &str) -> Lookup {
         self.lookup_with(text, MIN_CONFIDENCE)
     }
@@ -449,6 +502,12 @@ impl Kb {
         out
     }
 }
+
+// A `Kb` is shared across threads by chatbot hosts.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Kb>();
+};
 
 /// Cuts a query at [`MAX_QUERY_BYTES`], on a character boundary.
 fn cut(text: &str) -> (&str, bool) {

@@ -8,6 +8,37 @@ use regex::Regex;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
+/// Names any dialog may show, whatever the entry: `DOMAIN\user` (or `AzureAD\upn`) and a
+/// quoted computer name after "computer". Entry patterns may capture more.
+static GENERAL_CAPTURES: std::sync::LazyLock<Vec<Regex>> = std::sync::LazyLock::new(|| {
+    [
+        r#"(?i)\bcomputer\s+"(?P<computer>[A-Za-z0-9][A-Za-z0-9.\-]{0,252})""#,
+        r"(?P<domain>\b[A-Za-z][A-Za-z0-9\-]{0,14})\\(?P<user>[A-Za-z0-9][A-Za-z0-9._@\-]{0,63})\b",
+    ]
+    .iter()
+    .map(|p| Regex::new(p).expect("static regex"))
+    .collect()
+});
+
+fn general_captures(raw: &str, out: &mut BTreeMap<String, String>) {
+    for re in GENERAL_CAPTURES.iter() {
+        if let Some(caps) = re.captures(raw) {
+            for name in re.capture_names().flatten() {
+                if let Some(m) = caps.name(name) {
+                    out.entry(name.to_string())
+                        .or_insert_with(|| m.as_str().to_string());
+                }
+            }
+        }
+    }
+    // The placeholder {user} takes the whole DOMAIN\user form.
+    if let (Some(d), Some(u)) = (out.get("domain").cloned(), out.get("user").cloned()) {
+        if !u.contains('\\') {
+            out.insert("user".into(), format!("{d}\\{u}"));
+        }
+    }
+}
+
 /// Segments shorter than this (in words) are too common to count as a phrase on their own.
 const MIN_SEGMENT_WORDS: usize = 3;
 
@@ -117,6 +148,7 @@ impl PhraseFinder {
                 }
             }
         }
+        general_captures(raw, &mut hits.captures);
         for (e, regexes) in self.patterns.iter().enumerate() {
             for re in regexes {
                 if let Some(caps) = re.captures(raw) {

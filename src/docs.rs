@@ -314,7 +314,7 @@ fn entry_codes(kb: &Kb, e: &Entry) -> Vec<(Namespace, i64, Option<String>)> {
     }
     for t in kb.tables() {
         for row in &t.codes {
-            if row.entries.iter().any(|id| *id == e.id) {
+            if row.entries.contains(&e.id) {
                 push(t.namespace, row.value, row.name.clone());
             }
         }

@@ -296,7 +296,8 @@ fn validate(loaded: &Loaded, texts: &HashMap<&str, &str>) -> Vec<Diagnostic> {
         for pattern in &entry.patterns {
             if let Err(e) = Regex::new(pattern) {
                 let detail = e.to_string();
-                let last = detail.lines().last().unwrap_or("").trim().to_string();
+                let last = detail.lines().last().unwrap_or("").trim();
+                let last = last.strip_prefix("error: ").unwrap_or(last).to_string();
                 error(
                     "KB005",
                     format!("pattern does not compile: {last}"),

@@ -1,6 +1,9 @@
 //! The `rdperr` command: argument parsing, reading the query, printing, exit codes.
 //! Everything else lives in the library.
 
+#[cfg(feature = "mcp")]
+mod mcp;
+
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use rdperr::render::{self, TextOptions};
 use rdperr::{Kb, Severity};
@@ -125,6 +128,10 @@ enum Command {
     },
     /// Print the man page (roff).
     Man,
+    /// Serve the KB to chatbot hosts over the Model Context Protocol (stdio). It waits for a
+    /// client's `initialize`; started by hand it just waits.
+    #[cfg(feature = "mcp")]
+    Mcp,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -197,6 +204,12 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         }
         Some(Command::Completions { shell }) => {
             clap_complete::generate(*shell, &mut Cli::command(), "rdperr", &mut out);
+            Ok(ExitCode::SUCCESS)
+        }
+        #[cfg(feature = "mcp")]
+        Some(Command::Mcp) => {
+            drop(out);
+            mcp::serve(kb)?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Man) => {

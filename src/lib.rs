@@ -520,3 +520,8 @@ fn cut(text: &str) -> (&str, bool) {
     }
     (&text[..end], true)
 }
+
+/// The README's Rust examples, compiled and run as doctests so they cannot rot.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

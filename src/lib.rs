@@ -358,7 +358,8 @@ impl Kb {
         let mut candidates: HashSet<usize> = HashSet::new();
         if !terms.is_empty() {
             if let Some(index) = &engine.index {
-                candidates.extend(index.candidates(&query_tokens));
+                let known = |stem: &str| engine.prepared.idf.contains_key(stem);
+                candidates.extend(index.candidates(&query_tokens, known));
             }
         }
         candidates.extend(exact.phrases.keys());

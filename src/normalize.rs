@@ -5,6 +5,7 @@
 //! Both fold case, curly quotes, full-width characters and contractions the same way, so
 //! "didn’t" in a paste meets "did not" in the KB.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 use tantivy::tokenizer::{
     Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
@@ -25,51 +26,36 @@ pub fn fold_chars(text: &str) -> String {
         .collect()
 }
 
-/// Expands English contractions after lower-casing: "can't" and "cannot" become "can not",
-/// "didn't" becomes "did not", "you're" becomes "you are"; a possessive "'s" is dropped.
-fn expand_contractions(lower: &str) -> String {
-    let mut out = String::with_capacity(lower.len() + 16);
-    for (i, word) in lower.split(' ').enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
-        out.push_str(&expand_word(word));
-    }
-    out
-}
+/// Words that are contractions written without the apostrophe ("didnt", "cant").
+const BARE_CONTRACTIONS: &[&str] = &[
+    "couldnt", "didnt", "doesnt", "isnt", "wasnt", "arent", "hasnt", "dont", "wouldnt", "shouldnt",
+    "havent",
+];
 
-fn expand_word(word: &str) -> String {
-    // Split off trailing punctuation so "work." and "didn't," still expand.
-    let core_end = word
-        .char_indices()
-        .rev()
-        .find(|(_, c)| c.is_alphanumeric())
-        .map_or(0, |(i, c)| i + c.len_utf8());
-    let (core, tail) = word.split_at(core_end);
-    let expanded = match core {
-        "can't" | "cant" | "cannot" => "can not".to_string(),
-        "won't" => "will not".to_string(),
-        "couldnt" | "didnt" | "doesnt" | "isnt" | "wasnt" | "arent" | "hasnt" | "dont"
-        | "wouldnt" | "shouldnt" | "havent" => format!("{} not", &core[..core.len() - 2]),
-        _ => {
-            if let Some(stem) = core.strip_suffix("n't") {
-                format!("{stem} not")
-            } else if let Some(stem) = core.strip_suffix("'re") {
-                format!("{stem} are")
-            } else if let Some(stem) = core.strip_suffix("'ve") {
-                format!("{stem} have")
-            } else if let Some(stem) = core.strip_suffix("'ll") {
-                format!("{stem} will")
-            } else if let Some(stem) = core.strip_suffix("'m") {
-                format!("{stem} am")
-            } else if let Some(stem) = core.strip_suffix("'s") {
-                stem.to_string()
-            } else {
-                core.to_string()
+/// Expands one lower-case word into the words it stands for, borrowing from it where it can:
+/// "can't" and "cannot" give "can not", "didn't" and "didnt" give "did not", "you're" gives
+/// "you are", a possessive "'s" is dropped.
+fn expand_contraction<'a>(word: &'a str, out: &mut Vec<&'a str>) {
+    match word {
+        "can't" | "cant" | "cannot" => out.extend(["can", "not"]),
+        "won't" => out.extend(["will", "not"]),
+        w if BARE_CONTRACTIONS.contains(&w) => out.extend([&w[..w.len() - 2], "not"]),
+        w => {
+            for (suffix, then) in [
+                ("n't", "not"),
+                ("'re", "are"),
+                ("'ve", "have"),
+                ("'ll", "will"),
+                ("'m", "am"),
+            ] {
+                if let Some(stem) = w.strip_suffix(suffix) {
+                    out.extend([stem, then]);
+                    return;
+                }
             }
+            out.push(w.strip_suffix("'s").unwrap_or(w));
         }
-    };
-    format!("{expanded}{tail}")
+    }
 }
 
 /// Words and phrases that mean the same thing in this field, mapped to one form. Applied to
@@ -94,48 +80,65 @@ const SYNONYMS: &[(&str, &str)] = &[
     ("e mail", "email"),
 ];
 
-fn apply_synonyms(spaced: &str) -> String {
-    let mut words: Vec<&str> = spaced.split(' ').collect();
-    let mut out: Vec<&str> = Vec::with_capacity(words.len());
-    let mut i = 0;
-    'next: while i < words.len() {
-        for (from, to) in SYNONYMS {
-            let n = from.split(' ').count();
-            if i + n <= words.len() && words[i..i + n].iter().copied().eq(from.split(' ')) {
-                out.extend(to.split(' '));
-                i += n;
-                continue 'next;
-            }
-        }
-        out.push(words[i]);
-        i += 1;
+/// The synonym table by first word: (the words to match, the words to put instead).
+type SynonymIndex = HashMap<&'static str, Vec<(Vec<&'static str>, Vec<&'static str>)>>;
+
+static SYNONYM_INDEX: LazyLock<SynonymIndex> = LazyLock::new(|| {
+    let mut index: SynonymIndex = HashMap::new();
+    for (from, to) in SYNONYMS {
+        let from: Vec<&str> = from.split(' ').collect();
+        index
+            .entry(from[0])
+            .or_default()
+            .push((from, to.split(' ').collect()));
     }
-    words.clear();
-    out.join(" ")
-}
+    index
+});
 
 /// Lower-cases, folds characters and contractions, replaces everything that is not a letter or
 /// digit by one space, and maps synonyms to one form. Exact phrase search runs on the result.
 pub fn normalize(text: &str) -> String {
-    let folded = fold_chars(text).to_lowercase();
-    // Collapse whitespace first so contraction expansion sees words.
-    let spaced: String = folded.split_whitespace().collect::<Vec<_>>().join(" ");
-    let expanded = expand_contractions(&spaced);
-    let mut out = String::with_capacity(expanded.len());
-    let mut last_space = true;
-    for c in expanded.chars() {
-        if c.is_alphanumeric() {
-            out.push(c);
-            last_space = false;
-        } else if !last_space {
-            out.push(' ');
-            last_space = true;
+    let lower = fold_chars(text).to_lowercase();
+    // Words: runs of letters, digits and apostrophes, contractions expanded; an apostrophe left
+    // inside a word ("o'neil") splits it.
+    let mut words: Vec<&str> = Vec::with_capacity(lower.len() / 5 + 1);
+    let mut parts: Vec<&str> = Vec::with_capacity(2);
+    for raw in lower.split(|c: char| !(c.is_alphanumeric() || c == '\'')) {
+        let word = raw.trim_matches('\'');
+        if word.is_empty() {
+            continue;
+        }
+        parts.clear();
+        expand_contraction(word, &mut parts);
+        for part in &parts {
+            words.extend(part.split('\'').filter(|p| !p.is_empty()));
         }
     }
-    if out.ends_with(' ') {
-        out.pop();
+    let mut out = String::with_capacity(lower.len());
+    let mut i = 0;
+    'words: while i < words.len() {
+        if let Some(candidates) = SYNONYM_INDEX.get(words[i]) {
+            for (from, to) in candidates {
+                if words[i..].starts_with(from) {
+                    for w in to {
+                        push_word(&mut out, w);
+                    }
+                    i += from.len();
+                    continue 'words;
+                }
+            }
+        }
+        push_word(&mut out, words[i]);
+        i += 1;
     }
-    apply_synonyms(&out)
+    out
+}
+
+fn push_word(out: &mut String, word: &str) {
+    if !out.is_empty() {
+        out.push(' ');
+    }
+    out.push_str(word);
 }
 
 /// One word of a text, as the scorer sees it.

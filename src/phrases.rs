@@ -118,9 +118,10 @@ impl PhraseFinder {
         if fragment.is_empty() {
             return out;
         }
+        let finder = memchr::memmem::Finder::new(fragment.as_bytes());
         for (e, list) in self.normalized.iter().enumerate() {
             for (p, text) in list.iter().enumerate() {
-                let whole_word = text.match_indices(fragment).any(|(i, _)| {
+                let whole_word = finder.find_iter(text.as_bytes()).any(|i| {
                     let end = i + fragment.len();
                     (i == 0 || text.as_bytes()[i - 1] == b' ')
                         && (end == text.len() || text.as_bytes()[end] == b' ')

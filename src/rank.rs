@@ -9,9 +9,9 @@
 
 use crate::model::Entry;
 use crate::normalize::{is_code_like, is_domain_word, is_stopword, tokens, typo_budget, Token};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// Why an entry matched.
@@ -112,8 +112,8 @@ impl Prepared {
     pub fn build(entries: &[Arc<Entry>]) -> Prepared {
         let mut phrases = Vec::with_capacity(entries.len());
         let mut vocab = Vec::with_capacity(entries.len());
-        let mut df: HashMap<String, usize> = HashMap::new();
-        let mut words: HashMap<String, String> = HashMap::new();
+        let mut df: HashMap<String, usize> = HashMap::default();
+        let mut words: HashMap<String, String> = HashMap::default();
         for entry in entries {
             let mut list = Vec::new();
             let mut add = |text: &str, kind| {
@@ -154,7 +154,7 @@ impl Prepared {
             .map(|(s, d)| (s, (1.0 + n / d as f32).ln()))
             .collect();
         let max_idf = (1.0 + n).ln();
-        let mut words_by_len: HashMap<usize, Vec<(String, String)>> = HashMap::new();
+        let mut words_by_len: HashMap<usize, Vec<(String, String)>> = HashMap::default();
         for (word, stem) in words {
             words_by_len
                 .entry(word.chars().count())
@@ -193,6 +193,8 @@ pub(crate) struct QueryTerms {
     word_hits: HashMap<String, Vec<String>>,
     /// Query words the KB does not know at all (likely typos or names), by position.
     unknown: HashMap<usize, String>,
+    /// KB stem -> the query positions that match it, ascending (from `hits`).
+    positions: HashMap<String, Vec<usize>>,
 }
 
 /// Distinct unknown words fuzzed per query; a whole pasted log does not need more.
@@ -201,8 +203,8 @@ const MAX_FUZZED_WORDS: usize = 400;
 impl QueryTerms {
     pub fn new(query_tokens: &[Token], prepared: &Prepared) -> QueryTerms {
         let mut terms = QueryTerms::default();
-        let mut fuzzed: HashMap<&str, Vec<(String, u8)>> = HashMap::new();
-        let mut seen_content: HashSet<&str> = HashSet::new();
+        let mut fuzzed: HashMap<&str, Vec<(String, u8)>> = HashMap::default();
+        let mut seen_content: HashSet<&str> = HashSet::default();
         for t in query_tokens {
             if is_code_like(&t.word) && !prepared.idf.contains_key(&t.stem) {
                 continue;
@@ -235,6 +237,16 @@ impl QueryTerms {
             }
         }
         terms.join_split_words(query_tokens, prepared);
+        terms.positions = terms
+            .hits
+            .iter()
+            .map(|(stem, list)| {
+                let mut p: Vec<usize> = list.iter().map(|h| h.0).collect();
+                p.sort_unstable();
+                p.dedup();
+                (stem.clone(), p)
+            })
+            .collect();
         terms
     }
 
@@ -346,7 +358,7 @@ pub(crate) fn score_entry(
     entry_index: usize,
     prepared: &Prepared,
     terms: &QueryTerms,
-    exact: &HashSet<usize>,
+    exact: &std::collections::HashSet<usize>,
 ) -> TextScore {
     let query_weight: f32 = terms
         .content
@@ -360,17 +372,17 @@ pub(crate) fn score_entry(
         reason: None,
     };
     let vocab = &prepared.vocab[entry_index];
+    let mut best_phrase: Option<usize> = None;
     for (pi, phrase) in prepared.phrases[entry_index].iter().enumerate() {
         let mut total = 0.0;
         let mut got = 0.0;
-        let mut matched = Vec::new();
-        let mut typos = Vec::new();
-        let mut positions: Vec<Option<Vec<usize>>> = Vec::with_capacity(phrase.words.len());
-        let mut seen_stems = HashSet::new();
-        for (stem, word) in &phrase.words {
+        // Declared before `positions`, which may borrow it for a gap filled below.
+        let gap_position: [usize; 1];
+        let mut positions: Vec<Option<&[usize]>> = Vec::with_capacity(phrase.words.len());
+        for (k, (stem, _)) in phrase.words.iter().enumerate() {
             let w = prepared.idf(stem);
             // A word repeated in a phrase counts once.
-            let first = seen_stems.insert(stem.clone());
+            let first = !phrase.words[..k].iter().any(|(s, _)| s == stem);
             if first {
                 total += w;
             }
@@ -379,17 +391,8 @@ pub(crate) fn score_entry(
                     let d = list.iter().map(|h| h.1).min().unwrap_or(0);
                     if first {
                         got += w * (1.0 - 0.15 * d as f32);
-                        matched.push(word.clone());
-                        if d > 0 {
-                            let typed = list.iter().find(|h| h.1 == d).map(|h| h.2.clone());
-                            typos.push(Typo {
-                                typed: typed.unwrap_or_default(),
-                                read_as: word.clone(),
-                                distance: d,
-                            });
-                        }
                     }
-                    positions.push(Some(list.iter().map(|h| h.0).collect()));
+                    positions.push(terms.positions.get(stem).map(Vec::as_slice));
                 }
                 None => positions.push(None),
             }
@@ -413,9 +416,9 @@ pub(crate) fn score_entry(
                 };
                 let after_prev = k
                     .checked_sub(1)
-                    .and_then(|j| positions[j].as_ref())
+                    .and_then(|j| positions[j])
                     .and_then(|p| p.iter().map(|&p| p + 1).find(|q| plausible(q)));
-                let before_next = positions.get(k + 1).and_then(|p| p.as_ref()).and_then(|p| {
+                let before_next = positions.get(k + 1).copied().flatten().and_then(|p| {
                     p.iter()
                         .filter_map(|&p| p.checked_sub(1))
                         .find(|q| plausible(q))
@@ -423,7 +426,8 @@ pub(crate) fn score_entry(
                 if !is_code_like(word) {
                     if let Some(q) = after_prev.or(before_next) {
                         got += 0.5 * prepared.idf(stem);
-                        positions[k] = Some(vec![q]);
+                        gap_position = [q];
+                        positions[k] = Some(&gap_position);
                     }
                 }
             }
@@ -436,7 +440,7 @@ pub(crate) fn score_entry(
             // swapped ("account disabled" for "disabled account") counts most of the way.
             let adjacent: f32 = positions
                 .windows(2)
-                .map(|w| match (&w[0], &w[1]) {
+                .map(|w| match (w[0], w[1]) {
                     (Some(a), Some(b)) if a.iter().any(|&p| follows_within(b, p, 3)) => 1.0,
                     (Some(a), Some(b)) if b.iter().any(|&q| follows_within(a, q, 3)) => 0.7,
                     _ => 0.0,
@@ -492,22 +496,22 @@ pub(crate) fn score_entry(
             PhraseKind::Message => {}
         }
         if score > best.score {
-            let reason = if exact.contains(&pi) && phrase.kind != PhraseKind::Keyword {
+            best.score = score;
+            best_phrase = Some(pi);
+        }
+    }
+    // The reason is written out for the winning wording only.
+    if let Some(pi) = best_phrase {
+        let phrase = &prepared.phrases[entry_index][pi];
+        best.reason = Some(
+            if exact.contains(&pi) && phrase.kind != PhraseKind::Keyword {
                 Reason::Phrase {
                     phrase: phrase.text.clone(),
                 }
             } else {
-                Reason::Terms {
-                    phrase: phrase.text.clone(),
-                    matched: matched.clone(),
-                    typos: typos.clone(),
-                }
-            };
-            best = TextScore {
-                score,
-                reason: Some(reason),
-            };
-        }
+                phrase_terms_reason(phrase, terms)
+            },
+        );
     }
     // Among entries whose best wordings tie, prefer the one whose vocabulary explains more of
     // the query ("Your credentials did not work. Unauthorized client").
@@ -529,7 +533,7 @@ pub(crate) fn score_entry(
     let mut matched_sq = 0.0;
     let mut all_sq = 0.0;
     let mut matched_info = 0.0;
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     for (stem, word) in &terms.content {
         if is_domain_word(word) || !seen.insert(stem) {
             continue;
@@ -563,6 +567,34 @@ pub(crate) fn score_entry(
         }
     }
     best
+}
+
+/// The words of `phrase` found in the query, and the typos among them.
+fn phrase_terms_reason(phrase: &Phrase, terms: &QueryTerms) -> Reason {
+    let mut matched = Vec::new();
+    let mut typos = Vec::new();
+    for (k, (stem, word)) in phrase.words.iter().enumerate() {
+        if phrase.words[..k].iter().any(|(s, _)| s == stem) {
+            continue;
+        }
+        if let Some(list) = terms.hits.get(stem) {
+            matched.push(word.clone());
+            if let Some(h) = list.iter().filter(|h| h.1 > 0).min_by_key(|h| h.1) {
+                if list.iter().all(|x| x.1 > 0) {
+                    typos.push(Typo {
+                        typed: h.2.clone(),
+                        read_as: word.clone(),
+                        distance: h.1,
+                    });
+                }
+            }
+        }
+    }
+    Reason::Terms {
+        phrase: phrase.text.clone(),
+        matched,
+        typos,
+    }
 }
 
 /// Evidence from a fragment the user quoted or typed that appears inside one of the entry's

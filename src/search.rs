@@ -9,7 +9,7 @@ use crate::normalize::{analyzer, is_code_like, is_stopword, typo_budget, Token};
 use std::collections::HashSet;
 use std::sync::Arc;
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, FuzzyTermQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, STORED,
 };
@@ -24,7 +24,9 @@ const MAX_QUERY_WORDS: usize = 48;
 pub(crate) struct TextIndex {
     reader: IndexReader,
     ordinal: Field,
-    fields: [(Field, f32); 4],
+    /// Title, messages, keywords and causes in one field: tantivy only proposes candidates,
+    /// so per-field weights would buy nothing and cost a clause per field per word.
+    text: Field,
 }
 
 impl std::fmt::Debug for TextIndex {
@@ -42,25 +44,19 @@ impl TextIndex {
                 .set_index_option(IndexRecordOption::WithFreqs),
         );
         let ordinal = schema.add_u64_field("ordinal", FAST | STORED);
-        let title = schema.add_text_field("title", text.clone());
-        let messages = schema.add_text_field("messages", text.clone());
-        let keywords = schema.add_text_field("keywords", text.clone());
-        let causes = schema.add_text_field("causes", text);
+        let text_field = schema.add_text_field("text", text);
         let index = Index::create_in_ram(schema.build());
         index.tokenizers().register(TOKENIZER, analyzer());
         // One thread and one commit: a single segment, deterministic doc order.
         let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000)?;
         for (i, entry) in entries.iter().enumerate() {
-            let norm = |s: &str| crate::normalize::normalize(s);
-            let mut document = doc!(ordinal => i as u64, title => norm(&entry.title));
-            for m in &entry.messages {
-                document.add_text(messages, norm(m));
-            }
-            for k in &entry.keywords {
-                document.add_text(keywords, norm(k));
-            }
-            for c in &entry.causes {
-                document.add_text(causes, norm(c));
+            let mut document = doc!(ordinal => i as u64);
+            let texts = std::iter::once(&entry.title)
+                .chain(&entry.messages)
+                .chain(&entry.keywords)
+                .chain(&entry.causes);
+            for t in texts {
+                document.add_text(text_field, crate::normalize::normalize(t));
             }
             writer.add_document(document)?;
         }
@@ -72,17 +68,15 @@ impl TextIndex {
         Ok(TextIndex {
             reader,
             ordinal,
-            fields: [
-                (title, 2.0),
-                (messages, 1.5),
-                (keywords, 1.2),
-                (causes, 0.4),
-            ],
+            text: text_field,
         })
     }
 
     /// Entry indexes whose text shares words with the query, typos allowed by word length.
-    pub fn candidates(&self, query: &[Token]) -> Vec<usize> {
+    ///
+    /// Words the KB knows exactly (`known`) are looked up as they are; only unknown words are
+    /// fuzzed, which spares building an automaton per word.
+    pub fn candidates(&self, query: &[Token], known: impl Fn(&str) -> bool) -> Vec<usize> {
         let mut seen = HashSet::new();
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for t in query {
@@ -93,15 +87,13 @@ impl TextIndex {
                 break;
             }
             let budget = typo_budget(&t.word);
-            for &(field, boost) in &self.fields {
-                let term = Term::from_field_text(field, &t.stem);
-                let q: Box<dyn Query> = if budget == 0 || is_code_like(&t.word) {
-                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))
-                } else {
-                    Box::new(FuzzyTermQuery::new(term, budget, true))
-                };
-                clauses.push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
-            }
+            let term = Term::from_field_text(self.text, &t.stem);
+            let q: Box<dyn Query> = if budget == 0 || is_code_like(&t.word) || known(&t.stem) {
+                Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))
+            } else {
+                Box::new(FuzzyTermQuery::new(term, budget, true))
+            };
+            clauses.push((Occur::Should, q));
         }
         if clauses.is_empty() {
             return Vec::new();

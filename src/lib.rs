@@ -323,18 +323,24 @@ impl Kb {
         let codes = self.inner.codes.find(&folded, &self.inner.entries);
         let engine = self.text_engine();
         let normalized = normalize::normalize(text);
-        let query_tokens = normalize::tokens(text);
+        // Exact wordings and codes are searched in the whole input; word-by-word scoring (with
+        // its typo tolerance) in the first WORD_WINDOW bytes, which is where a person's own
+        // words are, and which keeps a 10 MB log fast.
+        let window = &text[..floor_boundary(text, WORD_WINDOW)];
+        let query_tokens = normalize::tokens(window);
         let exact = engine.phrases.find(&folded, &normalized);
         let terms = QueryTerms::new(&query_tokens, &engine.prepared);
         // A quoted message is scored on its own too: the words around it are the user's.
-        let quoted: Vec<QueryTerms> = normalize::quoted_segments(text)
+        let quoted: Vec<QueryTerms> = normalize::quoted_segments(window)
             .iter()
+            .take(32)
             .map(|s| QueryTerms::new(&normalize::tokens(s), &engine.prepared))
             .collect();
         let foreign = normalize::is_foreign(&normalized);
         // Fragments found inside a wording: each quoted part, and a short query as a whole.
-        let mut fragments: Vec<String> = normalize::quoted_segments(text)
+        let mut fragments: Vec<String> = normalize::quoted_segments(window)
             .iter()
+            .take(32)
             .map(|s| normalize::normalize(s))
             .collect();
         if normalized.split(' ').count() <= 8 {
@@ -510,16 +516,25 @@ const _: () = {
     assert_send_sync::<Kb>();
 };
 
+/// Word-by-word (typo-tolerant) scoring looks at this many bytes of the input at most; exact
+/// wordings and codes are found anywhere up to [`MAX_QUERY_BYTES`].
+pub const WORD_WINDOW: usize = 256 << 10;
+
 /// Cuts a query at [`MAX_QUERY_BYTES`], on a character boundary.
 fn cut(text: &str) -> (&str, bool) {
     if text.len() <= MAX_QUERY_BYTES {
         return (text, false);
     }
-    let mut end = MAX_QUERY_BYTES;
+    (&text[..floor_boundary(text, MAX_QUERY_BYTES)], true)
+}
+
+/// The largest character boundary at or below `at`.
+fn floor_boundary(text: &str, at: usize) -> usize {
+    let mut end = at.min(text.len());
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    (&text[..end], true)
+    end
 }
 
 /// The README's Rust examples, compiled and run as doctests so they cannot rot.

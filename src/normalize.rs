@@ -13,7 +13,11 @@ use tantivy::tokenizer::{
 
 /// Folds characters that vary between copies of the same message: typographic quotes and
 /// apostrophes, full-width forms (as in Chinese or Japanese dialogs), odd spaces.
-pub fn fold_chars(text: &str) -> String {
+pub fn fold_chars(text: &str) -> std::borrow::Cow<'_, str> {
+    // Plain ASCII without backticks (most logs) needs no copy.
+    if text.bytes().all(|b| b.is_ascii() && b != b'`') {
+        return std::borrow::Cow::Borrowed(text);
+    }
     text.chars()
         .map(|c| match c {
             '\u{2018}' | '\u{2019}' | '\u{201B}' | '\u{02BC}' | '\u{00B4}' | '`' => '\'',

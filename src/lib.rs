@@ -346,9 +346,18 @@ impl Kb {
         if normalized.split(' ').count() <= 8 {
             fragments.push(normalized.clone());
         }
+        let mut candidates: HashSet<usize> = HashSet::new();
+        if !terms.is_empty() {
+            if let Some(index) = &engine.index {
+                let known = |stem: &str| engine.prepared.idf.contains_key(stem);
+                candidates.extend(index.candidates(&query_tokens, known));
+            }
+        }
+        candidates.extend(exact.phrases.keys());
+        candidates.extend(exact.patterns.keys());
         let mut fragment_scores: HashMap<usize, (f32, Reason)> = HashMap::new();
         for fragment in fragments.iter().filter(|f| f.split(' ').count() >= 2) {
-            for (e, p, share) in engine.phrases.containing(fragment) {
+            for (e, p, share) in engine.phrases.containing(fragment, &candidates) {
                 let phrase = &engine.prepared.phrases[e][p];
                 let score = rank::fragment_score(fragment, share, phrase.kind, &engine.prepared);
                 if fragment_scores.get(&e).is_none_or(|(s, _)| score > *s) {
@@ -361,16 +370,6 @@ impl Kb {
             }
         }
 
-        let mut candidates: HashSet<usize> = HashSet::new();
-        if !terms.is_empty() {
-            if let Some(index) = &engine.index {
-                let known = |stem: &str| engine.prepared.idf.contains_key(stem);
-                candidates.extend(index.candidates(&query_tokens, known));
-            }
-        }
-        candidates.extend(exact.phrases.keys());
-        candidates.extend(fragment_scores.keys());
-        candidates.extend(exact.patterns.keys());
         let code_scores = self.code_evidence(&codes);
         candidates.extend(code_scores.keys());
 

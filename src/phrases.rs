@@ -112,14 +112,26 @@ impl PhraseFinder {
 
     /// Wordings that contain `fragment` (normalised) as whole words: what a user quoted from
     /// a dialog, or typed in part. Returns (entry, phrase, share of the wording's words).
-    pub fn containing(&self, fragment: &str) -> Vec<(usize, usize, f32)> {
+    ///
+    /// Only `entries` are searched: the candidates the index and the exact search proposed,
+    /// so the cost does not grow with the size of the KB.
+    pub fn containing(
+        &self,
+        fragment: &str,
+        entries: &std::collections::HashSet<usize>,
+    ) -> Vec<(usize, usize, f32)> {
         let words = fragment.split(' ').count() as f32;
         let mut out = Vec::new();
         if fragment.is_empty() {
             return out;
         }
         let finder = memchr::memmem::Finder::new(fragment.as_bytes());
-        for (e, list) in self.normalized.iter().enumerate() {
+        let mut sorted: Vec<usize> = entries.iter().copied().collect();
+        sorted.sort_unstable();
+        for e in sorted {
+            let Some(list) = self.normalized.get(e) else {
+                continue;
+            };
             for (p, text) in list.iter().enumerate() {
                 let whole_word = finder.find_iter(text.as_bytes()).any(|i| {
                     let end = i + fragment.len();

@@ -17,7 +17,7 @@ struct Corpus {
 }
 
 /// One query and the ids that answer it.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 pub struct Case {
     pub text: String,
     pub expect: Vec<String>,
@@ -47,7 +47,7 @@ pub fn parse(path: &str, text: &str) -> Result<Vec<Case>, Error> {
 }
 
 /// A query the matcher got wrong.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Miss {
     pub text: String,
     pub expect: Vec<String>,
@@ -56,7 +56,7 @@ pub struct Miss {
 }
 
 /// Counts for one group of queries.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct Tally {
     pub queries: usize,
     pub top1: usize,
@@ -89,7 +89,7 @@ fn ratio(a: usize, b: usize) -> f64 {
 }
 
 /// The result of a run.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct Report {
     /// Queries that have an answer in the KB.
     pub positive: Tally,

@@ -1,3 +1,6 @@
+// Each benchmark uses part of this module.
+#![allow(dead_code)]
+
 //! Shared by the benchmarks: the query mix, and KBs of a chosen size generated from the real one.
 
 use rdperr::Kb;

@@ -104,6 +104,7 @@ pub struct Lookup {
 #[derive(Debug, Default)]
 pub struct KbBuilder {
     embedded: bool,
+    lint: bool,
     files: Vec<SourceFile>,
     errors: Vec<Error>,
 }
@@ -112,6 +113,12 @@ impl KbBuilder {
     /// Includes the KB compiled into the library.
     pub fn embedded(mut self) -> Self {
         self.embedded = true;
+        self
+    }
+
+    /// Also computes the warnings of `rdperr check` (see [`Kb::warnings`]).
+    pub fn lint(mut self, lint: bool) -> Self {
+        self.lint = lint;
         self
     }
 
@@ -143,7 +150,7 @@ impl KbBuilder {
             Vec::new()
         };
         files.extend(self.files);
-        let loaded = load::load(&files)?;
+        let loaded = load::load(&files, self.lint)?;
         Ok(Kb::from_loaded(loaded))
     }
 }
@@ -258,7 +265,8 @@ impl Kb {
         &self.inner.tables
     }
 
-    /// Warnings found while loading (the KB loaded; these make it weaker).
+    /// Warnings found while loading (the KB loaded; these make it weaker). Empty unless the KB
+    /// was built with [`KbBuilder::lint`].
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.inner.warnings
     }
@@ -291,7 +299,7 @@ impl Kb {
             let phrases = PhraseFinder::build(&self.inner.entries, &texts);
             // Without the index, candidates still come from phrases and codes; an index that
             // fails to build in RAM is not worth failing the lookup for.
-            let index = search::TextIndex::build(&self.inner.entries).ok();
+            let index = search::TextIndex::build(&self.inner.entries, &prepared).ok();
             TextEngine {
                 prepared,
                 phrases,
@@ -357,7 +365,10 @@ impl Kb {
         candidates.extend(exact.patterns.keys());
         let mut fragment_scores: HashMap<usize, (f32, Reason)> = HashMap::new();
         for fragment in fragments.iter().filter(|f| f.split(' ').count() >= 2) {
-            for (e, p, share) in engine.phrases.containing(fragment, &candidates) {
+            for (e, p, share) in engine
+                .phrases
+                .containing(fragment, &candidates, &engine.prepared)
+            {
                 let phrase = &engine.prepared.phrases[e][p];
                 let score = rank::fragment_score(fragment, share, phrase.kind, &engine.prepared);
                 if fragment_scores.get(&e).is_none_or(|(s, _)| score > *s) {

@@ -86,7 +86,10 @@ fn is_code_table(path: &str) -> bool {
 }
 
 /// Parses and validates a set of files as one KB. Errors stop the load; warnings are kept.
-pub(crate) fn load(files: &[SourceFile]) -> Result<Loaded, Error> {
+///
+/// With `lint`, the warnings (weak spots that still load) are computed too; a plain lookup does
+/// not pay for them.
+pub(crate) fn load(files: &[SourceFile], lint: bool) -> Result<Loaded, Error> {
     let mut loaded = Loaded::default();
     let mut problems = Vec::new();
     for file in files {
@@ -106,7 +109,7 @@ pub(crate) fn load(files: &[SourceFile]) -> Result<Loaded, Error> {
         .iter()
         .map(|f| (f.path.as_str(), f.text.as_str()))
         .collect();
-    let mut all = validate(&loaded, &texts);
+    let mut all = validate(&loaded, &texts, lint);
     problems.append(&mut all);
     let (errors, warnings): (Vec<_>, Vec<_>) = problems
         .into_iter()
@@ -233,7 +236,7 @@ pub(crate) fn is_literal_braces(name: &str) -> bool {
     LITERAL.contains(&name.to_ascii_lowercase().as_str())
 }
 
-fn validate(loaded: &Loaded, texts: &HashMap<&str, &str>) -> Vec<Diagnostic> {
+fn validate(loaded: &Loaded, texts: &HashMap<&str, &str>, lint: bool) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let text_of = |file: &str| texts.get(file).copied().unwrap_or("");
     let mut first_file: HashMap<&str, &str> = HashMap::new();
@@ -334,7 +337,9 @@ fn validate(loaded: &Loaded, texts: &HashMap<&str, &str>) -> Vec<Diagnostic> {
                 }
             }
         }
-        warn_entry(entry, file, text, &mut out);
+        if lint {
+            warn_entry(entry, file, text, &mut out);
+        }
     }
 
     for (table, file) in &loaded.tables {
@@ -357,7 +362,9 @@ fn validate(loaded: &Loaded, texts: &HashMap<&str, &str>) -> Vec<Diagnostic> {
             }
         }
     }
-    warn_shared_messages(loaded, texts, &mut out);
+    if lint {
+        warn_shared_messages(loaded, texts, &mut out);
+    }
     out
 }
 

@@ -170,9 +170,13 @@ pub(crate) fn analyzer() -> TextAnalyzer {
 /// Words of `text` after normalisation, stemmed, with positions. Numbers and code-like tokens
 /// are kept (the scorer decides not to fuzz them).
 pub fn tokens(text: &str) -> Vec<Token> {
-    let normalized = normalize(text);
+    tokens_of_normalized(&normalize(text))
+}
+
+/// [`tokens`] of a text that is already the output of [`normalize`].
+pub fn tokens_of_normalized(normalized: &str) -> Vec<Token> {
     let mut analyzer = ANALYZER.clone();
-    let mut stream = analyzer.token_stream(&normalized);
+    let mut stream = analyzer.token_stream(normalized);
     let mut out = Vec::new();
     while let Some(t) = stream.next() {
         let word = normalized

@@ -44,8 +44,6 @@ const MIN_SEGMENT_WORDS: usize = 3;
 
 #[derive(Debug)]
 pub(crate) struct PhraseFinder {
-    /// Every wording, normalised, per entry (same numbering as `rank::Prepared`).
-    normalized: Vec<Vec<String>>,
     automaton: Option<AhoCorasick>,
     /// For each automaton pattern: (entry index, phrase index in `rank::Prepared`).
     owners: Vec<Vec<(usize, usize)>>,
@@ -98,12 +96,7 @@ impl PhraseFinder {
                     .collect()
             })
             .collect();
-        let normalized = phrase_texts
-            .iter()
-            .map(|texts| texts.iter().map(|t| normalize(t)).collect())
-            .collect();
         PhraseFinder {
-            normalized,
             automaton,
             owners,
             patterns,
@@ -119,6 +112,7 @@ impl PhraseFinder {
         &self,
         fragment: &str,
         entries: &std::collections::HashSet<usize>,
+        prepared: &crate::rank::Prepared,
     ) -> Vec<(usize, usize, f32)> {
         let words = fragment.split(' ').count() as f32;
         let mut out = Vec::new();
@@ -129,10 +123,10 @@ impl PhraseFinder {
         let mut sorted: Vec<usize> = entries.iter().copied().collect();
         sorted.sort_unstable();
         for e in sorted {
-            let Some(list) = self.normalized.get(e) else {
+            let Some(list) = prepared.phrases.get(e) else {
                 continue;
             };
-            for (p, text) in list.iter().enumerate() {
+            for (p, text) in list.iter().map(|phrase| &phrase.normalized).enumerate() {
                 let whole_word = finder.find_iter(text.as_bytes()).any(|i| {
                     let end = i + fragment.len();
                     (i == 0 || text.as_bytes()[i - 1] == b' ')

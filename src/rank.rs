@@ -8,7 +8,9 @@
 //! nothing unless the phrase is too short to stand on its own.
 
 use crate::model::Entry;
-use crate::normalize::{is_code_like, is_domain_word, is_stopword, tokens, typo_budget, Token};
+use crate::normalize::{
+    is_code_like, is_domain_word, is_stopword, normalize, tokens_of_normalized, typo_budget, Token,
+};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -62,6 +64,9 @@ pub enum PhraseKind {
 #[derive(Debug)]
 pub(crate) struct Phrase {
     pub text: String,
+    /// `text` without its placeholders, normalised once here for every later use (exact
+    /// search, fragments, the index).
+    pub normalized: String,
     pub kind: PhraseKind,
     /// Content words (stems), in order, with their unstemmed form.
     pub words: Vec<(String, String)>,
@@ -100,7 +105,11 @@ fn without_placeholders(text: &str) -> String {
 }
 
 fn content_words(text: &str) -> Vec<(String, String)> {
-    tokens(&without_placeholders(text))
+    content_words_of_normalized(&normalize(&without_placeholders(text)))
+}
+
+fn content_words_of_normalized(normalized: &str) -> Vec<(String, String)> {
+    tokens_of_normalized(normalized)
         .into_iter()
         // Codes stay: a keyword "error code 0x204" must not match every "error code".
         .filter(|t| !is_stopword(&t.word))
@@ -117,10 +126,12 @@ impl Prepared {
         for entry in entries {
             let mut list = Vec::new();
             let mut add = |text: &str, kind| {
-                let w = content_words(text);
+                let normalized = normalize(&without_placeholders(text));
+                let w = content_words_of_normalized(&normalized);
                 if !w.is_empty() {
                     list.push(Phrase {
                         text: text.to_string(),
+                        normalized,
                         kind,
                         words: w,
                     });

@@ -6,6 +6,7 @@
 
 use crate::model::Entry;
 use crate::normalize::{analyzer, is_code_like, is_stopword, typo_budget, Token};
+use crate::rank::Prepared;
 use std::collections::HashSet;
 use std::sync::Arc;
 use tantivy::collector::TopDocs;
@@ -36,7 +37,7 @@ impl std::fmt::Debug for TextIndex {
 }
 
 impl TextIndex {
-    pub fn build(entries: &[Arc<Entry>]) -> tantivy::Result<TextIndex> {
+    pub fn build(entries: &[Arc<Entry>], prepared: &Prepared) -> tantivy::Result<TextIndex> {
         let mut schema = Schema::builder();
         let text = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
@@ -51,12 +52,12 @@ impl TextIndex {
         let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000)?;
         for (i, entry) in entries.iter().enumerate() {
             let mut document = doc!(ordinal => i as u64);
-            let texts = std::iter::once(&entry.title)
-                .chain(&entry.messages)
-                .chain(&entry.keywords)
-                .chain(&entry.causes);
-            for t in texts {
-                document.add_text(text_field, crate::normalize::normalize(t));
+            // Wordings come normalised from `Prepared`; only the causes are normalised here.
+            for phrase in &prepared.phrases[i] {
+                document.add_text(text_field, &phrase.normalized);
+            }
+            for cause in &entry.causes {
+                document.add_text(text_field, crate::normalize::normalize(cause));
             }
             writer.add_document(document)?;
         }

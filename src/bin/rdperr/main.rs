@@ -180,7 +180,8 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
-    let kb = match load_kb(&cli.kb) {
+    let lint = matches!(cli.command, Some(Command::Check { .. }));
+    let kb = match load_kb(&cli.kb, lint) {
         Ok(kb) => kb,
         Err(e) => {
             let _ = writeln!(io::stderr(), "{}", render::sanitize(&e));
@@ -230,12 +231,14 @@ fn confidence(text: &str) -> std::result::Result<f32, String> {
     }
 }
 
-fn load_kb(dirs: &[PathBuf]) -> std::result::Result<Kb, String> {
-    if dirs.is_empty() {
-        Kb::try_embedded().cloned().map_err(|e| e.to_string())
-    } else {
-        Kb::from_dirs(dirs).map_err(|e| e.to_string())
+fn load_kb(dirs: &[PathBuf], lint: bool) -> std::result::Result<Kb, String> {
+    if dirs.is_empty() && !lint {
+        return Kb::try_embedded().cloned().map_err(|e| e.to_string());
     }
+    dirs.iter()
+        .fold(Kb::builder().embedded().lint(lint), |b, d| b.dir(d))
+        .build()
+        .map_err(|e| e.to_string())
 }
 
 fn read_query(cli: &Cli) -> Result<Option<String>> {

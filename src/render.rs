@@ -286,13 +286,6 @@ fn codes_text(out: &mut String, p: &Painter, codes: &[crate::CodeFinding]) {
     }
 }
 
-/// Text for one code lookup without a query context (used by `rdperr show` of codes).
-pub fn decode_text(codes: &[crate::CodeFinding], color: bool) -> String {
-    let mut out = String::new();
-    codes_text(&mut out, &Painter { color }, codes);
-    out
-}
-
 fn entry_text(out: &mut String, p: &Painter, m: &Match, lookup: &Lookup, opts: &TextOptions) {
     let e = &m.entry;
     let _ = writeln!(

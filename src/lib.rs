@@ -335,7 +335,11 @@ impl Kb {
         // its typo tolerance) in the first WORD_WINDOW bytes, which is where a person's own
         // words are, and which keeps a 10 MB log fast.
         let window = &text[..floor_boundary(text, WORD_WINDOW)];
-        let query_tokens = normalize::tokens(window);
+        let query_tokens = if window.len() == text.len() {
+            normalize::tokens_of_normalized(&normalized)
+        } else {
+            normalize::tokens(window)
+        };
         let exact = engine.phrases.find(&folded, &normalized);
         let terms = QueryTerms::new(&query_tokens, &engine.prepared);
         // A quoted message is scored on its own too: the words around it are the user's.

@@ -5,7 +5,7 @@
 //! Generation is a pure function of the KB: the same KB gives the same bytes. All KB text is
 //! escaped, so a `<`, `|`, `*` or backtick in a message cannot break a page.
 
-use crate::model::{Category, Entry, Namespace, Step};
+use crate::model::{Category, CommandKind, Entry, Namespace, Shell, Step};
 use crate::Kb;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -336,26 +336,13 @@ fn step_section(s: &mut String, n: usize, step: &Step) {
     if let Some(u) = &step.ui {
         let _ = writeln!(s, "**Where:** {}\n", escape(u));
     }
-    if let Some(c) = &step.powershell {
-        let _ = writeln!(
-            s,
-            "**Azure PowerShell:**\n\n{}",
-            code_block("powershell", c)
-        );
-    }
-    if let Some(c) = &step.azure_cli {
-        let _ = writeln!(s, "**Azure CLI:**\n\n{}", code_block("bash", c));
-    }
-    if let Some(c) = &step.in_guest {
-        let place = match step.runs_on {
-            crate::model::RunsOn::Vm => "In the VM",
-            crate::model::RunsOn::Client => "On the client",
+    for (kind, command) in step.commands() {
+        let lang = match kind {
+            CommandKind::Powershell | CommandKind::InGuest(Shell::Powershell, _) => "powershell",
+            CommandKind::AzureCli => "bash",
+            CommandKind::InGuest(Shell::Cmd, _) => "bat",
         };
-        let (label, lang) = match step.in_guest_shell {
-            crate::model::Shell::Cmd => ("cmd", "bat"),
-            crate::model::Shell::Powershell => ("PowerShell", "powershell"),
-        };
-        let _ = writeln!(s, "**{place} ({label}):**\n\n{}", code_block(lang, c));
+        let _ = writeln!(s, "**{}:**\n\n{}", kind.label(), code_block(lang, command));
     }
 }
 

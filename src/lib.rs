@@ -342,19 +342,20 @@ impl Kb {
         };
         let exact = engine.phrases.find(&folded, &normalized);
         let terms = QueryTerms::new(&query_tokens, &engine.prepared);
-        // A quoted message is scored on its own too: the words around it are the user's.
-        let quoted: Vec<QueryTerms> = normalize::quoted_segments(window)
-            .iter()
-            .take(32)
-            .map(|s| QueryTerms::new(&normalize::tokens(s), &engine.prepared))
-            .collect();
-        let foreign = normalize::is_foreign(&normalized);
-        // Fragments found inside a wording: each quoted part, and a short query as a whole.
-        let mut fragments: Vec<String> = normalize::quoted_segments(window)
+        // A quoted message is scored on its own too (the words around it are the user's) and
+        // searched as a fragment below; each quoted part is normalised once for both.
+        let quoted_parts: Vec<String> = normalize::quoted_segments(window)
             .iter()
             .take(32)
             .map(|s| normalize::normalize(s))
             .collect();
+        let quoted: Vec<QueryTerms> = quoted_parts
+            .iter()
+            .map(|s| QueryTerms::new(&normalize::tokens_of_normalized(s), &engine.prepared))
+            .collect();
+        let foreign = normalize::is_foreign(&normalized);
+        // Fragments found inside a wording: each quoted part, and a short query as a whole.
+        let mut fragments = quoted_parts;
         if normalized.split(' ').count() <= 8 {
             fragments.push(normalized.clone());
         }

@@ -4,7 +4,7 @@
 //! problem so that one run lists them all (like a compiler, not like a fail-fast parser).
 
 use crate::error::{Diagnostic, Error, Severity};
-use crate::model::{CodeTable, Entry, Step, PLACEHOLDERS};
+use crate::model::{CodeTable, Entry, PLACEHOLDERS};
 use regex::Regex;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -204,17 +204,6 @@ static ID_SHAPE: LazyLock<Regex> =
 static PLACEHOLDER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\{([A-Za-z_][A-Za-z0-9_]*)\}").expect("static regex"));
 
-/// The step's command variants, labelled as the KB names them.
-pub(crate) fn step_commands(step: &Step) -> impl Iterator<Item = (&'static str, &str)> {
-    [
-        ("powershell", step.powershell.as_deref()),
-        ("azure_cli", step.azure_cli.as_deref()),
-        ("in_guest", step.in_guest.as_deref()),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| v.map(|v| (k, v)))
-}
-
 /// Brace words that Windows tools take literally (bcdedit's `{current}`, `{default}` ...).
 pub(crate) fn is_literal_braces(name: &str) -> bool {
     const LITERAL: &[&str] = &[
@@ -320,7 +309,8 @@ fn validate(loaded: &Loaded, texts: &HashMap<&str, &str>, lint: bool) -> Vec<Dia
             }
         }
         for (i, step) in entry.steps.iter().enumerate() {
-            for (kind, command) in step_commands(step) {
+            for (kind, command) in step.commands() {
+                let kind = kind.key();
                 for cap in PLACEHOLDER.captures_iter(command) {
                     let name = &cap[1];
                     if !known_placeholders.contains(name) && !is_literal_braces(name) {
@@ -394,7 +384,7 @@ fn warn_entry(entry: &Entry, file: &str, text: &str, out: &mut Vec<Diagnostic>) 
         }
     }
     for (i, step) in entry.steps.iter().enumerate() {
-        if step.portal.is_none() && step.ui.is_none() && step_commands(step).next().is_none() {
+        if step.portal.is_none() && step.ui.is_none() && step.commands().next().is_none() {
             warn(
                 "KB104",
                 format!(

@@ -85,6 +85,61 @@ pub struct Step {
     pub disruption: Option<String>,
 }
 
+/// Which of a step's command variants a command is: it decides the shell, the label and the
+/// name the KB and the JSON use for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandKind {
+    Powershell,
+    AzureCli,
+    InGuest(Shell, RunsOn),
+}
+
+impl CommandKind {
+    /// The field name in the KB files and the JSON output.
+    pub fn key(self) -> &'static str {
+        match self {
+            CommandKind::Powershell => "powershell",
+            CommandKind::AzureCli => "azure_cli",
+            CommandKind::InGuest(..) => "in_guest",
+        }
+    }
+
+    /// A label for people: "Azure PowerShell", "Azure CLI", "In the VM (cmd)" ...
+    pub fn label(self) -> String {
+        match self {
+            CommandKind::Powershell => "Azure PowerShell".into(),
+            CommandKind::AzureCli => "Azure CLI".into(),
+            CommandKind::InGuest(shell, runs_on) => {
+                let place = match runs_on {
+                    RunsOn::Vm => "In the VM",
+                    RunsOn::Client => "On the client",
+                };
+                let shell = match shell {
+                    Shell::Cmd => "cmd",
+                    Shell::Powershell => "PowerShell",
+                };
+                format!("{place} ({shell})")
+            }
+        }
+    }
+}
+
+impl Step {
+    /// The step's commands as the KB writes them, in display order.
+    pub fn commands(&self) -> impl Iterator<Item = (CommandKind, &str)> {
+        [
+            (CommandKind::Powershell, self.powershell.as_deref()),
+            (CommandKind::AzureCli, self.azure_cli.as_deref()),
+            (
+                CommandKind::InGuest(self.in_guest_shell, self.runs_on),
+                self.in_guest.as_deref(),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(kind, text)| text.map(|t| (kind, t)))
+    }
+}
+
 /// Where an `in_guest` command runs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]

@@ -3,7 +3,7 @@
 //! All text that came from outside (the query, a team's own KB) passes through [`sanitize`], so
 //! terminal control sequences never reach the terminal raw.
 
-use crate::model::{Entry, Shell, Step, PLACEHOLDERS};
+use crate::model::{CommandKind, Entry, Shell, Step, PLACEHOLDERS};
 use crate::{Kb, Lookup, Match, Reason};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -407,30 +407,22 @@ fn body_text(out: &mut String, p: &Painter, e: &Entry, values: &BTreeMap<String,
     }
 }
 
+/// The shell a kind of command is written for.
+fn shell_of(kind: CommandKind) -> CommandShell {
+    match kind {
+        CommandKind::Powershell | CommandKind::InGuest(Shell::Powershell, _) => {
+            CommandShell::PowerShell
+        }
+        CommandKind::AzureCli => CommandShell::Bash,
+        CommandKind::InGuest(Shell::Cmd, _) => CommandShell::Cmd,
+    }
+}
+
 /// The command variants of a step, labelled and filled.
 pub fn step_commands(s: &Step, values: &BTreeMap<String, String>) -> Vec<(String, FilledCommand)> {
-    let mut out = Vec::new();
-    if let Some(c) = &s.powershell {
-        out.push((
-            "Azure PowerShell".to_string(),
-            fill(c, CommandShell::PowerShell, values),
-        ));
-    }
-    if let Some(c) = &s.azure_cli {
-        out.push(("Azure CLI".to_string(), fill(c, CommandShell::Bash, values)));
-    }
-    if let Some(c) = &s.in_guest {
-        let (shell, name) = match s.in_guest_shell {
-            Shell::Cmd => (CommandShell::Cmd, "cmd"),
-            Shell::Powershell => (CommandShell::PowerShell, "PowerShell"),
-        };
-        let place = match s.runs_on {
-            crate::model::RunsOn::Vm => "In the VM",
-            crate::model::RunsOn::Client => "On the client",
-        };
-        out.push((format!("{place} ({name})"), fill(c, shell, values)));
-    }
-    out
+    s.commands()
+        .map(|(kind, t)| (kind.label(), fill(t, shell_of(kind), values)))
+        .collect()
 }
 
 /// The full text of one entry, for `rdperr show`.
@@ -521,26 +513,12 @@ pub fn entry_commands(e: &Entry, values: &BTreeMap<String, String>) -> Vec<Vec<S
     e.steps
         .iter()
         .map(|s| {
-            let mut v = Vec::new();
-            for (kind, t) in [
-                ("powershell", &s.powershell),
-                ("azure_cli", &s.azure_cli),
-                ("in_guest", &s.in_guest),
-            ] {
-                if let Some(t) = t {
-                    let shell = match kind {
-                        "powershell" => CommandShell::PowerShell,
-                        "azure_cli" => CommandShell::Bash,
-                        _ if s.in_guest_shell == Shell::Cmd => CommandShell::Cmd,
-                        _ => CommandShell::PowerShell,
-                    };
-                    v.push(StepCommand {
-                        kind: kind.to_string(),
-                        filled: fill(t, shell, values),
-                    });
-                }
-            }
-            v
+            s.commands()
+                .map(|(kind, t)| StepCommand {
+                    kind: kind.key().to_string(),
+                    filled: fill(t, shell_of(kind), values),
+                })
+                .collect()
         })
         .collect()
 }

@@ -43,6 +43,11 @@ use std::sync::{Arc, OnceLock};
 
 /// Below this confidence an entry is not a match.
 pub const MIN_CONFIDENCE: f32 = 0.45;
+/// What a text that names another field (SSH, SQL Server, RustDesk ...) and nothing of ours
+/// keeps of its confidence: even a verbatim Windows message falls below [`MIN_CONFIDENCE`].
+const FOREIGN_FACTOR: f32 = 0.4;
+/// What a query keeps of its confidence when it quotes a message the KB knows nothing like.
+const UNKNOWN_QUOTE_FACTOR: f32 = 0.6;
 /// Entries this close to the best one are shown as equally likely.
 pub const AMBIGUITY_MARGIN: f32 = 0.06;
 /// Input beyond this many bytes is not searched; the result says it was cut.
@@ -390,15 +395,38 @@ impl Kb {
         candidates.extend(code_scores.keys());
 
         let empty = HashSet::new();
-        let mut ranked: Vec<(f32, Match)> = candidates
+        // Text evidence per candidate: the whole query, and each quoted part on its own.
+        let text_scores: Vec<(usize, rank::TextScore, f32)> = candidates
             .into_iter()
-            .filter_map(|i| {
+            .map(|i| {
                 let exact_here = exact.phrases.get(&i).unwrap_or(&empty);
-                let text_score = std::iter::once(&terms)
-                    .chain(&quoted)
+                let whole = score_entry(i, &engine.prepared, &terms, exact_here);
+                let best_quoted = quoted
+                    .iter()
                     .map(|t| score_entry(i, &engine.prepared, t, exact_here))
-                    .max_by(|a, b| a.score.total_cmp(&b.score))
-                    .expect("at least the whole query");
+                    .max_by(|a, b| a.score.total_cmp(&b.score));
+                let quoted_score = best_quoted.as_ref().map_or(0.0, |q| q.wording);
+                let text_score = match best_quoted {
+                    Some(q) if q.score > whole.score => q,
+                    _ => whole,
+                };
+                (i, text_score, quoted_score)
+            })
+            .collect();
+        // People quote the message they saw. When they quote one in words the KB knows, and
+        // none of its wordings reads like it ("ID not found"), the words around it are likely
+        // about another product. A quote in another language says nothing either way.
+        let unknown_quote = !quoted.is_empty()
+            && quoted.iter().all(|q| q.known_share() >= 0.6)
+            && codes.is_empty()
+            && exact.phrases.is_empty()
+            && exact.patterns.is_empty()
+            && fragment_scores.is_empty()
+            && text_scores.iter().all(|(_, _, q)| *q < MIN_CONFIDENCE);
+
+        let mut ranked: Vec<(f32, Match)> = text_scores
+            .into_iter()
+            .filter_map(|(i, text_score, _)| {
                 let mut text_score = text_score;
                 if let Some((f, reason)) = fragment_scores.get(&i) {
                     if *f > text_score.score {
@@ -424,11 +452,13 @@ impl Kb {
                     }
                 }
                 let mut confidence = combine(&evidence);
-                let verbatim = exact_here
-                    .iter()
-                    .any(|&p| engine.prepared.phrases[i][p].kind != rank::PhraseKind::Keyword);
-                if foreign && !verbatim {
-                    confidence *= 0.5;
+                // A text that names another product and nothing of ours is that product's
+                // error, even when it quotes a Windows message word for word ("SQL Server
+                // ERRORLOG: The Local Security Authority cannot be contacted").
+                if foreign {
+                    confidence *= FOREIGN_FACTOR;
+                } else if unknown_quote {
+                    confidence *= UNKNOWN_QUOTE_FACTOR;
                 }
                 // Text scores above 1 (a title that is the message, a query that says more
                 // about one sibling) order entries whose confidence is the same.

@@ -80,6 +80,8 @@ const SYNONYMS: &[(&str, &str)] = &[
     ("can not be reached", "not reachable"),
     ("unreachable", "not reachable"),
     ("pc", "computer"),
+    ("domain server", "domain controller"),
+    ("domain servers", "domain controllers"),
     ("wrong", "incorrect"),
     ("e mail", "email"),
 ];
@@ -361,6 +363,15 @@ const FOREIGN: &[&str] = &[
     "mysql",
     "postgres",
     "oracle",
+    // Other products that show Windows or Entra sign-in messages of their own: a SQL Server
+    // login, an LDAP bind, an Azure PowerShell or CLI sign-in.
+    "sql server",
+    "errorlog",
+    "ldap",
+    "azureaccount",
+    "connect azaccount",
+    "connect azureaccount",
+    "az login",
 ];
 
 /// Words that place a text in rdperr's field.

@@ -305,6 +305,22 @@ impl QueryTerms {
         self.hits.is_empty()
     }
 
+    /// The share of the query's content words that the KB knows (exactly or as a typo): low
+    /// for a text in another language.
+    pub fn known_share(&self) -> f32 {
+        if self.content.is_empty() {
+            return 0.0;
+        }
+        let known = self
+            .content
+            .iter()
+            .filter(|(stem, word)| {
+                self.hits.contains_key(stem) || self.word_hits.contains_key(word)
+            })
+            .count();
+        known as f32 / self.content.len() as f32
+    }
+
     /// True when the query word (`stem`, `word`) matched a stem accepted by `wanted`, exactly
     /// or by a typo.
     fn word_in(&self, stem: &str, word: &str, wanted: impl Fn(&str) -> bool) -> bool {
@@ -360,6 +376,9 @@ fn fuzzy_neighbours(word: &str, budget: u8, prepared: &Prepared) -> Vec<(String,
 #[derive(Debug, Clone)]
 pub(crate) struct TextScore {
     pub score: f32,
+    /// The best single wording's score, before the bag-of-words fallback: how well the query
+    /// reads as one of the entry's messages rather than merely sharing its words.
+    pub wording: f32,
     pub reason: Option<Reason>,
 }
 
@@ -380,6 +399,7 @@ pub(crate) fn score_entry(
         .max(f32::EPSILON);
     let mut best = TextScore {
         score: 0.0,
+        wording: 0.0,
         reason: None,
     };
     let vocab = &prepared.vocab[entry_index];
@@ -524,6 +544,7 @@ pub(crate) fn score_entry(
             },
         );
     }
+    best.wording = best.score;
     // Among entries whose best wordings tie, prefer the one whose vocabulary explains more of
     // the query ("Your credentials did not work. Unauthorized client").
     let in_vocab = |stem: &String, word: &String| terms.word_in(stem, word, |s| vocab.contains(s));

@@ -282,6 +282,15 @@ impl QueryTerms {
                     position: a.position,
                 };
                 self.hit(&stem, &t, 1);
+                // Shown as typed: "in correct" read as "incorrect".
+                if let Some(h) = self.hits.get_mut(&stem).and_then(|l| l.last_mut()) {
+                    h.2 = format!("{} {}", a.word, b.word);
+                }
+                // The parts were one word: they are not also words of their own that the
+                // KB would have to explain ("in correct" is not "correct").
+                self.content
+                    .retain(|(s, w)| !(*w == b.word && *s == b.stem) || a.word == b.word);
+                self.content.retain(|(_, w)| *w != a.word || is_stopword(w));
                 if !self.content.iter().any(|(s, _)| *s == stem) {
                     self.content.push((stem, t.word));
                 }

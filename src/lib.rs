@@ -358,6 +358,13 @@ impl Kb {
             .iter()
             .map(|s| QueryTerms::new(&normalize::tokens_of_normalized(s), &engine.prepared))
             .collect();
+        // A message retold in the user's words ("keeps telling me the password is incorrect")
+        // is scored on its own too, like a quote, but proves nothing when the KB lacks it.
+        let retold: Vec<QueryTerms> = normalize::retold_segments(window)
+            .iter()
+            .take(8)
+            .map(|s| QueryTerms::new(&normalize::tokens(s), &engine.prepared))
+            .collect();
         let foreign = normalize::is_foreign(&normalized);
         // Fragments found inside a wording: each quoted part, and a short query as a whole.
         let mut fragments = quoted_parts;
@@ -401,15 +408,24 @@ impl Kb {
             .map(|i| {
                 let exact_here = exact.phrases.get(&i).unwrap_or(&empty);
                 let whole = score_entry(i, &engine.prepared, &terms, exact_here);
-                let best_quoted = quoted
-                    .iter()
-                    .map(|t| score_entry(i, &engine.prepared, t, exact_here))
-                    .max_by(|a, b| a.score.total_cmp(&b.score));
-                let quoted_score = best_quoted.as_ref().map_or(0.0, |q| q.wording);
-                let text_score = match best_quoted {
-                    Some(q) if q.score > whole.score => q,
-                    _ => whole,
+                let best_of = |parts: &[QueryTerms]| {
+                    parts
+                        .iter()
+                        .map(|t| score_entry(i, &engine.prepared, t, exact_here))
+                        .max_by(|a, b| a.score.total_cmp(&b.score))
                 };
+                let best_quoted = best_of(&quoted);
+                let quoted_score = best_quoted.as_ref().map_or(0.0, |q| q.wording);
+                let text_score = [best_quoted, best_of(&retold)]
+                    .into_iter()
+                    .flatten()
+                    .fold(whole, |best, part| {
+                        if part.score > best.score {
+                            part
+                        } else {
+                            best
+                        }
+                    });
                 (i, text_score, quoted_score)
             })
             .collect();

@@ -466,8 +466,59 @@ pub fn quoted_segments(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Words after which people retell the message they saw ("it keeps telling me the password
+/// is incorrect").
+const RETELLING_CUES: &[&str] = &[
+    "telling me",
+    "tells me",
+    "told me",
+    "says",
+    "saying",
+    "showing",
+    "shows",
+    "complains",
+    "complaining",
+];
+
+/// What follows a retelling cue, up to the end of its sentence (two to twelve words): the
+/// message in the user's words, scored on its own like a quote.
+pub fn retold_segments(text: &str) -> Vec<String> {
+    let lower = fold_chars(text).to_lowercase();
+    let mut out = Vec::new();
+    for cue in RETELLING_CUES {
+        for (i, _) in lower.match_indices(cue) {
+            let before_ok = lower[..i]
+                .chars()
+                .last()
+                .is_none_or(|c| !c.is_alphanumeric());
+            let rest = &lower[i + cue.len()..];
+            if !before_ok || !rest.starts_with([' ', ':']) {
+                continue;
+            }
+            let end = rest
+                .find(['.', '!', '?', '\n', '"', ';'])
+                .unwrap_or(rest.len());
+            let words: Vec<&str> = rest[..end].split_whitespace().take(12).collect();
+            if words.len() >= 2 {
+                out.push(words.join(" "));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn retold_messages_are_found() {
+        assert_eq!(
+            retold_segments("It keeps telling me the password is incorrect. Help!"),
+            ["the password is incorrect"]
+        );
+        assert!(retold_segments("the dialog says nothing").len() == 1);
+        assert!(retold_segments("she sayss: x").is_empty());
+    }
+
     #[test]
     fn other_fields_are_recognised() {
         assert!(is_foreign(&normalize(

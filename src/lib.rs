@@ -416,16 +416,16 @@ impl Kb {
                 };
                 let best_quoted = best_of(&quoted);
                 let quoted_score = best_quoted.as_ref().map_or(0.0, |q| q.wording);
-                let text_score = [best_quoted, best_of(&retold)]
-                    .into_iter()
-                    .flatten()
-                    .fold(whole, |best, part| {
+                let text_score = [best_quoted, best_of(&retold)].into_iter().flatten().fold(
+                    whole,
+                    |best, part| {
                         if part.score > best.score {
                             part
                         } else {
                             best
                         }
-                    });
+                    },
+                );
                 (i, text_score, quoted_score)
             })
             .collect();

@@ -208,6 +208,9 @@ pub(crate) struct QueryTerms {
     positions: HashMap<String, Vec<usize>>,
 }
 
+/// How much word order counts for a keyword (0.4 for a dialog's wording).
+const KEYWORD_ORDER_WEIGHT: f32 = 0.2;
+
 /// Distinct unknown words fuzzed per query; a whole pasted log does not need more.
 const MAX_FUZZED_WORDS: usize = 400;
 
@@ -488,7 +491,14 @@ pub(crate) fn score_entry(
                 .sum();
             adjacent / (positions.len() - 1) as f32
         };
-        let mut score = coverage * (0.6 + 0.4 * order);
+        // A keyword is itself a paraphrase, and people word the same symptom in any order;
+        // a dialog's wording keeps its order.
+        let order_weight = if phrase.kind == PhraseKind::Keyword {
+            KEYWORD_ORDER_WEIGHT
+        } else {
+            0.4
+        };
+        let mut score = coverage * (1.0 - order_weight + order_weight * order);
         // How much of the query this phrase explains: matters for short phrases only.
         let explained: f32 = terms
             .content

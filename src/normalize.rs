@@ -499,6 +499,7 @@ pub fn retold_segments(text: &str) -> Vec<String> {
             if !before_ok || !rest.starts_with([' ', ':']) {
                 continue;
             }
+            let rest = rest.trim_start_matches([' ', ':']);
             let end = rest
                 .find(['.', '!', '?', '\n', '"', ';'])
                 .unwrap_or(rest.len());
@@ -519,8 +520,13 @@ mod tests {
             retold_segments("It keeps telling me the password is incorrect. Help!"),
             ["the password is incorrect"]
         );
-        assert!(retold_segments("the dialog says nothing").len() == 1);
-        assert!(retold_segments("she sayss: x").is_empty());
+        assert_eq!(
+            retold_segments("The dialog says: access is denied; then it closes"),
+            ["access is denied"]
+        );
+        // One word is no message, and a cue must be a word of its own.
+        assert!(retold_segments("it says nothing").is_empty());
+        assert!(retold_segments("essays about rdp errors").is_empty());
     }
 
     #[test]

@@ -446,16 +446,22 @@ fn contains_phrase(haystack: &str, phrase: &str) -> bool {
 /// True when a normalised text names another field and nothing of ours: such a text gets
 /// "no match" unless an exact phrase or code says otherwise.
 pub fn is_foreign(normalized: &str) -> bool {
+    // The lists go through the same normalisation as the text ("az login" is "az logon").
+    static LISTS: LazyLock<(Vec<String>, Vec<String>)> = LazyLock::new(|| {
+        let norm = |list: &[&str]| list.iter().map(|w| normalize(w)).collect();
+        (norm(FOREIGN), norm(OURS))
+    });
+    let (foreign_words, ours) = &*LISTS;
     let mut text = normalized.to_string();
     let mut foreign = false;
-    for f in FOREIGN {
+    for f in foreign_words {
         if contains_phrase(&text, f) {
             foreign = true;
             // "chrome remote desktop" must not count as "remote desktop" below.
-            text = text.replace(f, " ");
+            text = text.replace(f.as_str(), " ");
         }
     }
-    foreign && !OURS.iter().any(|o| contains_phrase(&text, o))
+    foreign && !ours.iter().any(|o| contains_phrase(&text, o))
 }
 
 /// Parts of the query in quotes (two words or more): people quote the message they saw.
@@ -541,6 +547,8 @@ mod tests {
             "RDP over an SSH tunnel: credentials did not work"
         )));
         assert!(!is_foreign(&normalize("Your credentials did not work")));
+        // Listed words are normalised like the text: "login" is read as "logon" in both.
+        assert!(is_foreign(&normalize("az login fails with AADSTS50076")));
     }
 
     #[test]

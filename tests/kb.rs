@@ -298,6 +298,66 @@ fn out_of_scope_texts_do_not_match() {
 }
 
 #[test]
+fn another_product_quoting_a_windows_message_is_not_ours() {
+    // The verbatim message alone matches; the product named around it takes it away.
+    assert_top(
+        "The Local Security Authority cannot be contacted",
+        "rdp-lsa-unreachable",
+    );
+    for q in [
+        "SQL Server ERRORLOG: Login failed. The Local Security Authority cannot be contacted",
+        "Connect-AzAccount : AADSTS50055: The password is expired.",
+        "az login fails with AADSTS50076",
+    ] {
+        assert_eq!(top(q), None, "{q:?}");
+    }
+    // Naming one of ours keeps it in the field.
+    assert_top(
+        "RDP from SQL Server host: The Local Security Authority cannot be contacted",
+        "rdp-lsa-unreachable",
+    );
+}
+
+#[test]
+fn a_quoted_message_the_kb_does_not_know_lowers_the_words_around_it() {
+    // The same words, once as a quoted message and once as plain prose.
+    let text = "connecting to the other client in my lan network by its hostname gives";
+    let plain = kb().lookup_with(&format!("{text} ID not found"), 0.0);
+    let quoted = kb().lookup_with(&format!("{text} \"ID not found\""), 0.0);
+    let best = |l: &rdperr::Lookup| l.matches.first().map_or(0.0, |m| m.confidence);
+    assert!(
+        best(&quoted) < 0.8 * best(&plain),
+        "quoted {} vs plain {}",
+        best(&quoted),
+        best(&plain)
+    );
+    // A quote in another language is no evidence either way: the English beside it decides.
+    assert_top(
+        "Fehlermeldung \"Ein interner Fehler ist aufgetreten\" (An internal error has occurred)",
+        "rdp-internal-error",
+    );
+}
+
+#[test]
+fn a_retold_message_and_a_split_word_are_read_as_the_message() {
+    let found = kb().lookup("the sign-in screen keeps telling me the password is in correct");
+    assert_eq!(
+        found.matches.first().map(|m| m.id.as_str()),
+        Some("rdp-credentials-rejected")
+    );
+    let typed: Vec<String> = found.matches[0]
+        .reasons
+        .iter()
+        .filter_map(|r| match r {
+            rdperr::Reason::Terms { typos, .. } => Some(typos.iter().map(|t| t.typed.clone())),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert!(typed.contains(&"in correct".to_string()), "{typed:?}");
+}
+
+#[test]
 fn shared_messages_are_flagged_ambiguous_with_hints() {
     let found = kb().lookup("This computer can't connect to the remote computer.");
     assert!(

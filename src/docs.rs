@@ -255,6 +255,13 @@ fn entry_page(kb: &Kb, e: &Entry) -> String {
         }
         s.push('\n');
     }
+    if !e.localized.is_empty() {
+        s.push_str("## In other languages\n\n| Language | Wording | Source |\n|---|---|---|\n");
+        for l in &e.localized {
+            let _ = writeln!(s, "| {} | {} | <{}> |", l.lang, escape(&l.text), l.source);
+        }
+        s.push('\n');
+    }
     let codes = entry_codes(kb, e);
     if !codes.is_empty() {
         s.push_str("## Codes\n\n| Namespace | Value | Name |\n|---|---|---|\n");

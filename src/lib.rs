@@ -433,7 +433,9 @@ impl Kb {
         // none of its wordings reads like it ("ID not found"), the words around it are likely
         // about another product. A quote in another language says nothing either way.
         let unknown_quote = !quoted.is_empty()
-            && quoted.iter().all(|q| q.known_share() >= 0.6)
+            && quoted
+                .iter()
+                .all(|q| q.known_share(&engine.prepared) >= 0.6)
             && codes.is_empty()
             && exact.phrases.is_empty()
             && exact.patterns.is_empty()

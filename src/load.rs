@@ -201,6 +201,9 @@ fn locate(text: &str, key: &str, needle: &str) -> Option<usize> {
 
 static ID_SHAPE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-z0-9]+(-[a-z0-9]+)*$").expect("static regex"));
+/// A BCP 47 tag as the KB uses them: language, then optional script or region subtags.
+static LANG_TAG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$").expect("static regex"));
 static PLACEHOLDER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\{([A-Za-z_][A-Za-z0-9_]*)\}").expect("static regex"));
 
@@ -282,6 +285,24 @@ fn validate(loaded: &Loaded, texts: &HashMap<&str, &str>, lint: bool) -> Vec<Dia
                     format!("entry `{}` has no {field}", entry.id),
                     at(field, "").or(at("id", "")),
                     Some(format!("every entry needs at least one of `{field}`")),
+                );
+            }
+        }
+        for localized in &entry.localized {
+            if !LANG_TAG.is_match(&localized.lang) {
+                error(
+                    "KB010",
+                    format!("`{}` is not a language tag", localized.lang),
+                    at("lang", &localized.lang),
+                    Some("use a BCP 47 tag such as de-DE, fr-FR or zh-CN".into()),
+                );
+            }
+            if localized.text.trim().is_empty() {
+                error(
+                    "KB007",
+                    format!("a localized wording of `{}` is empty", entry.id),
+                    at("text", ""),
+                    None,
                 );
             }
         }
@@ -373,7 +394,8 @@ fn warn_entry(entry: &Entry, file: &str, text: &str, out: &mut Vec<Diagnostic>) 
             "add `examples`: queries that must resolve to this entry first",
         );
     }
-    for source in &entry.sources {
+    let localized_sources = entry.localized.iter().map(|l| &l.source);
+    for source in entry.sources.iter().chain(localized_sources) {
         if !source.starts_with("https://") {
             warn(
                 "KB103",

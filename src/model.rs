@@ -24,6 +24,9 @@ pub struct Entry {
     pub summary: String,
     /// Every exact wording, with `<placeholders>` where the dialog shows a name.
     pub messages: Vec<String>,
+    /// The wordings in other languages, each as a named public page shows it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub localized: Vec<LocalizedMessage>,
     /// How to tell this entry from others that share a message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distinguish: Option<String>,
@@ -48,6 +51,18 @@ pub struct Entry {
     /// Golden queries that must resolve to this entry first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub examples: Vec<String>,
+}
+
+/// A wording in another language (a German or Chinese dialog), with where it was read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LocalizedMessage {
+    /// BCP 47 language tag: `de-DE`, `fr-FR`, `zh-CN`.
+    pub lang: String,
+    /// The wording exactly as the source shows it.
+    pub text: String,
+    /// The public page it was read on (often Microsoft's translation of an English article).
+    pub source: String,
 }
 
 /// One fix step. Any of the four command variants may be present.

@@ -68,6 +68,8 @@ pub(crate) struct Phrase {
     /// search, fragments, the index).
     pub normalized: String,
     pub kind: PhraseKind,
+    /// A wording in another language.
+    pub localized: bool,
     /// Content words (stems), in order, with their unstemmed form.
     pub words: Vec<(String, String)>,
 }
@@ -79,6 +81,9 @@ pub(crate) struct Prepared {
     /// Stems of each entry's wordings.
     pub vocab: Vec<HashSet<String>>,
     pub idf: HashMap<String, f32>,
+    /// Stems found only in wordings of other languages: a query made of them is not English
+    /// the KB understands.
+    pub localized_only: HashSet<String>,
     /// Unstemmed KB words grouped by length, for typo matching: word -> stem.
     pub words_by_len: HashMap<usize, Vec<(String, String)>>,
     pub max_idf: f32,
@@ -121,11 +126,12 @@ impl Prepared {
     pub fn build(entries: &[Arc<Entry>]) -> Prepared {
         let mut phrases = Vec::with_capacity(entries.len());
         let mut vocab = Vec::with_capacity(entries.len());
+        let mut localized: HashSet<String> = HashSet::default();
         let mut df: HashMap<String, usize> = HashMap::default();
         let mut words: HashMap<String, String> = HashMap::default();
         for entry in entries {
             let mut list = Vec::new();
-            let mut add = |text: &str, kind| {
+            let mut add = |text: &str, kind, localized: bool| {
                 let normalized = normalize(&without_placeholders(text));
                 let w = content_words_of_normalized(&normalized);
                 if !w.is_empty() {
@@ -133,17 +139,26 @@ impl Prepared {
                         text: text.to_string(),
                         normalized,
                         kind,
+                        localized,
                         words: w,
                     });
                 }
             };
-            add(&entry.title, PhraseKind::Title);
+            add(&entry.title, PhraseKind::Title, false);
             for m in &entry.messages {
-                add(m, PhraseKind::Message);
+                add(m, PhraseKind::Message, false);
+            }
+            for l in &entry.localized {
+                add(&l.text, PhraseKind::Message, true);
             }
             for k in &entry.keywords {
-                add(k, PhraseKind::Keyword);
+                add(k, PhraseKind::Keyword, false);
             }
+            localized.extend(
+                list.iter()
+                    .filter(|p| p.localized)
+                    .flat_map(|p| p.words.iter().map(|(s, _)| s.clone())),
+            );
             let v: HashSet<String> = list
                 .iter()
                 .flat_map(|p| p.words.iter().map(|(s, _)| s.clone()))
@@ -159,6 +174,16 @@ impl Prepared {
             phrases.push(list);
             vocab.push(v);
         }
+        let english: HashSet<&String> = phrases
+            .iter()
+            .flatten()
+            .filter(|p: &&Phrase| !p.localized)
+            .flat_map(|p| p.words.iter().map(|(s, _)| s))
+            .collect();
+        let localized_only: HashSet<String> = localized
+            .into_iter()
+            .filter(|s| !english.contains(s))
+            .collect();
         let n = entries.len().max(1) as f32;
         let idf: HashMap<String, f32> = df
             .into_iter()
@@ -179,6 +204,7 @@ impl Prepared {
             phrases,
             vocab,
             idf,
+            localized_only,
             words_by_len,
             max_idf,
             // About three rare words: "Local Security Authority" stands on its own, "Access
@@ -272,6 +298,12 @@ impl QueryTerms {
             if b.position != a.position + 1 || is_code_like(&a.word) || is_code_like(&b.word) {
                 continue;
             }
+            // Two words that each stand on their own ("remote desktop") are not a split one,
+            // even when the KB has the compound (German "Remotedesktop").
+            let known = |t: &Token| prepared.idf.contains_key(&t.stem) && !is_stopword(&t.word);
+            if known(a) && known(b) {
+                continue;
+            }
             let joined = format!("{}{}", a.word, b.word);
             if let Some(stem) = prepared
                 .words_by_len
@@ -317,9 +349,9 @@ impl QueryTerms {
         self.hits.is_empty()
     }
 
-    /// The share of the query's content words that the KB knows (exactly or as a typo): low
-    /// for a text in another language.
-    pub fn known_share(&self) -> f32 {
+    /// The share of the query's content words that the KB knows in English (exactly or as a
+    /// typo): low for a text in another language.
+    pub fn known_share(&self, prepared: &Prepared) -> f32 {
         if self.content.is_empty() {
             return 0.0;
         }
@@ -327,7 +359,8 @@ impl QueryTerms {
             .content
             .iter()
             .filter(|(stem, word)| {
-                self.hits.contains_key(stem) || self.word_hits.contains_key(word)
+                !prepared.localized_only.contains(stem)
+                    && (self.hits.contains_key(stem) || self.word_hits.contains_key(word))
             })
             .count();
         known as f32 / self.content.len() as f32
@@ -567,11 +600,12 @@ pub(crate) fn score_entry(
     // Among entries whose best wordings tie, prefer the one whose vocabulary explains more of
     // the query ("Your credentials did not work. Unauthorized client").
     let in_vocab = |stem: &String, word: &String| terms.word_in(stem, word, |s| vocab.contains(s));
+    // A word found only as a typo of a KB word counts half: "interne" is not surely "internet".
     let covered: f32 = terms
         .content
         .iter()
         .filter(|(stem, word)| !is_domain_word(word) && in_vocab(stem, word))
-        .map(|(stem, _)| prepared.idf(stem))
+        .map(|(stem, _)| prepared.idf(stem) * if vocab.contains(stem) { 1.0 } else { 0.5 })
         .sum();
     // Between entries that tie, the one whose vocabulary explains more of the query.
     // Not capped at 1: above it the score still orders entries that share a wording; the

@@ -442,6 +442,13 @@ pub fn entry_page(e: &Entry, color: bool, values: &BTreeMap<String, String>) -> 
             let _ = writeln!(out, "{}", hanging("  - ", &sanitize(m)));
         }
     }
+    if !e.localized.is_empty() {
+        let _ = writeln!(out, "\n{}", p.heading("In other languages"));
+        for l in &e.localized {
+            let line = format!("{}: {}", l.lang, l.text);
+            let _ = writeln!(out, "{}", hanging("  - ", &sanitize(&line)));
+        }
+    }
     if !e.codes.is_empty() {
         let _ = writeln!(out, "\n{}", p.heading("Codes"));
         for c in &e.codes {

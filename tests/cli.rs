@@ -282,6 +282,7 @@ fn broken_fixtures_report_file_line_and_column() {
         ("wrong-types", "KB001", "rdp-wrong-types.toml:7:10"),
         ("dangling-code-row", "KB008", "codes/win32.toml:7:"),
         ("duplicate-id", "KB003", "b/rdp-same.toml:1:7"),
+        ("bad-lang-tag", "KB010", "rdp-bad-lang-tag.toml:11:9"),
     ];
     for (fixture, code, location) in cases {
         let dir = format!("{}/tests/fixtures/{fixture}", env!("CARGO_MANIFEST_DIR"));

@@ -358,6 +358,33 @@ fn a_retold_message_and_a_split_word_are_read_as_the_message() {
 }
 
 #[test]
+fn dialogs_in_other_languages_resolve_without_a_code() {
+    for (q, id) in [
+        (
+            "Une erreur d’authentification s’est produite. L’autorité de sécurité locale ne peut pas être contactée.",
+            "rdp-lsa-unreachable",
+        ),
+        ("发生身份验证错误。 无法联系本地安全机构。", "rdp-lsa-unreachable"),
+        (
+            "Die Verbindung mit der Remotesitzung wurde getrennt, da keine Lizenzserver für Remotedesktop vorhanden sind.",
+            "rdp-license-no-server",
+        ),
+        // Windows' own German string differs from the translated article by a word.
+        (
+            "Der Remotedesktop kann aus einem der folgenden Gründe keine Verbindung mit dem Remotecomputer herstellen:",
+            "rdp-cannot-connect-reasons",
+        ),
+    ] {
+        assert_top(q, id);
+    }
+    // The English words "remote desktop" are not the German compound "Remotedesktop".
+    assert_top(
+        "remote desktop connection to azure vm times out no error",
+        "rdp-cannot-connect-general",
+    );
+}
+
+#[test]
 fn shared_messages_are_flagged_ambiguous_with_hints() {
     let found = kb().lookup("This computer can't connect to the remote computer.");
     assert!(

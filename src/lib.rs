@@ -9,9 +9,10 @@
 //! assert_eq!(found.matches[0].id, "rdp-credentials-rejected");
 //! ```
 //!
-//! The modules follow the data: [`load`] reads the KB, [`normalize`] prepares the query,
-//! [`codes`], [`phrases`] and [`search`] find candidates, [`rank`] orders them, and [`render`]
-//! turns the result into text or JSON. The library never prints and never exits.
+//! The modules follow the data: [`load`] reads the KB, [`normalize`] and `query` read the
+//! query once (its words, quoted and retold parts, the field it names), [`codes`], `phrases`
+//! and `search` find candidates, [`rank`] scores and orders them, and [`render`] turns the
+//! result into text or JSON. The library never prints and never exits.
 
 pub mod codes;
 pub mod docs;
@@ -21,6 +22,7 @@ pub mod load;
 pub mod model;
 pub mod normalize;
 mod phrases;
+mod query;
 pub mod rank;
 pub mod render;
 pub mod schema;
@@ -34,7 +36,8 @@ pub use rank::Reason;
 use codes::CodeIndex;
 use load::SourceFile;
 use phrases::PhraseFinder;
-use rank::{combine, score_entry, Prepared, QueryTerms};
+use query::Query;
+use rank::{combine, score_entry, Prepared, QueryTerms, TextScore};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -46,6 +49,8 @@ pub const MIN_CONFIDENCE: f32 = 0.45;
 /// What a text that names another field (SSH, SQL Server, RustDesk ...) and nothing of ours
 /// keeps of its confidence: even a verbatim Windows message falls below [`MIN_CONFIDENCE`].
 const FOREIGN_FACTOR: f32 = 0.4;
+/// The evidence an entry's regular expression gives when it matches.
+const PATTERN_EVIDENCE: f32 = 0.85;
 /// What a query keeps of its confidence when it quotes a message the KB knows nothing like.
 const UNKNOWN_QUOTE_FACTOR: f32 = 0.6;
 /// Entries this close to the best one are shown as equally likely.
@@ -77,6 +82,100 @@ struct TextEngine {
     prepared: Prepared,
     phrases: PhraseFinder,
     index: Option<search::TextIndex>,
+}
+
+/// The text evidence for one candidate entry.
+struct CandidateText {
+    entry: usize,
+    /// The best of the whole query, its quoted parts and its retold parts.
+    text: TextScore,
+    /// How well the best quoted part alone reads as one of the entry's wordings.
+    quoted: f32,
+}
+
+impl TextEngine {
+    /// Entries worth scoring: those the index proposes for the query's words, and those whose
+    /// wordings or patterns the query contains.
+    fn candidates(&self, query: &Query, exact: &phrases::ExactHits) -> HashSet<usize> {
+        let mut candidates: HashSet<usize> = HashSet::new();
+        if !query.terms.is_empty() {
+            if let Some(index) = &self.index {
+                let known = |stem: &str| self.prepared.idf.contains_key(stem);
+                candidates.extend(index.candidates(&query.tokens, known));
+            }
+        }
+        candidates.extend(exact.phrases.keys());
+        candidates.extend(exact.patterns.keys());
+        candidates
+    }
+
+    /// Per entry: the best fragment of the query (a quoted part, a short query) found inside
+    /// one of its wordings.
+    fn fragment_evidence(
+        &self,
+        query: &Query,
+        candidates: &HashSet<usize>,
+    ) -> HashMap<usize, (f32, Reason)> {
+        let mut scores: HashMap<usize, (f32, Reason)> = HashMap::new();
+        for fragment in query.fragments() {
+            for (e, p, share) in self
+                .phrases
+                .containing(fragment, candidates, &self.prepared)
+            {
+                let phrase = &self.prepared.phrases[e][p];
+                let score = rank::fragment_score(fragment, share, phrase.kind, &self.prepared);
+                if scores.get(&e).is_none_or(|(s, _)| score > *s) {
+                    let reason = Reason::Fragment {
+                        fragment: fragment.clone(),
+                        phrase: phrase.text.clone(),
+                    };
+                    scores.insert(e, (score, reason));
+                }
+            }
+        }
+        scores
+    }
+
+    /// Scores each candidate's wordings against the whole query, and against each quoted and
+    /// retold part on its own.
+    fn text_evidence(
+        &self,
+        query: &Query,
+        exact: &phrases::ExactHits,
+        candidates: HashSet<usize>,
+    ) -> Vec<CandidateText> {
+        let empty = HashSet::new();
+        candidates
+            .into_iter()
+            .map(|i| {
+                let exact_here = exact.phrases.get(&i).unwrap_or(&empty);
+                let score = |t: &QueryTerms| score_entry(i, &self.prepared, t, exact_here);
+                let best_of = |parts: &[QueryTerms]| {
+                    parts
+                        .iter()
+                        .map(score)
+                        .max_by(|a, b| a.score.total_cmp(&b.score))
+                };
+                let best_quoted = best_of(&query.quoted);
+                let quoted = best_quoted.as_ref().map_or(0.0, |q| q.wording);
+                let text = [best_quoted, best_of(&query.retold)]
+                    .into_iter()
+                    .flatten()
+                    .fold(score(&query.terms), |best, part| {
+                        if part.score > best.score {
+                            part
+                        } else {
+                            best
+                        }
+                    });
+                CandidateText {
+                    entry: i,
+                    text,
+                    quoted,
+                }
+            })
+            .collect()
+    }
 }
 
 /// One ranked answer.
@@ -332,165 +431,80 @@ impl Kb {
     /// (a chatbot may want weaker candidates to ask a follow-up question about).
     pub fn lookup_with(&self, text: &str, min_confidence: f32) -> Lookup {
         let (text, truncated) = cut(text);
-        let folded = normalize::fold_chars(text);
-        let codes = self.inner.codes.find(&folded, &self.inner.entries);
         let engine = self.text_engine();
-        let normalized = normalize::normalize(text);
-        // Exact wordings and codes are searched in the whole input; word-by-word scoring (with
-        // its typo tolerance) in the first WORD_WINDOW bytes, which is where a person's own
-        // words are, and which keeps a 10 MB log fast.
-        let window = &text[..floor_boundary(text, WORD_WINDOW)];
-        let query_tokens = if window.len() == text.len() {
-            normalize::tokens_of_normalized(&normalized)
-        } else {
-            normalize::tokens(window)
-        };
-        let exact = engine.phrases.find(&folded, &normalized);
-        let terms = QueryTerms::new(&query_tokens, &engine.prepared);
-        // A quoted message is scored on its own too (the words around it are the user's) and
-        // searched as a fragment below; each quoted part is normalised once for both.
-        let quoted_parts: Vec<String> = normalize::quoted_segments(window)
-            .iter()
-            .take(32)
-            .map(|s| normalize::normalize(s))
-            .collect();
-        let quoted: Vec<QueryTerms> = quoted_parts
-            .iter()
-            .map(|s| QueryTerms::new(&normalize::tokens_of_normalized(s), &engine.prepared))
-            .collect();
-        // A message retold in the user's words ("keeps telling me the password is incorrect")
-        // is scored on its own too, like a quote, but proves nothing when the KB lacks it.
-        let retold: Vec<QueryTerms> = normalize::retold_segments(window)
-            .iter()
-            .take(8)
-            .map(|s| QueryTerms::new(&normalize::tokens(s), &engine.prepared))
-            .collect();
-        let foreign = normalize::is_foreign(&normalized);
-        // Fragments found inside a wording: each quoted part, and a short query as a whole.
-        let mut fragments = quoted_parts;
-        if normalized.split(' ').count() <= 8 {
-            fragments.push(normalized.clone());
-        }
-        let mut candidates: HashSet<usize> = HashSet::new();
-        if !terms.is_empty() {
-            if let Some(index) = &engine.index {
-                let known = |stem: &str| engine.prepared.idf.contains_key(stem);
-                candidates.extend(index.candidates(&query_tokens, known));
-            }
-        }
-        candidates.extend(exact.phrases.keys());
-        candidates.extend(exact.patterns.keys());
-        let mut fragment_scores: HashMap<usize, (f32, Reason)> = HashMap::new();
-        for fragment in fragments.iter().filter(|f| f.split(' ').count() >= 2) {
-            for (e, p, share) in engine
-                .phrases
-                .containing(fragment, &candidates, &engine.prepared)
-            {
-                let phrase = &engine.prepared.phrases[e][p];
-                let score = rank::fragment_score(fragment, share, phrase.kind, &engine.prepared);
-                if fragment_scores.get(&e).is_none_or(|(s, _)| score > *s) {
-                    let reason = Reason::Fragment {
-                        fragment: fragment.clone(),
-                        phrase: phrase.text.clone(),
-                    };
-                    fragment_scores.insert(e, (score, reason));
-                }
-            }
-        }
-
+        let query = Query::read(text, &engine.prepared);
+        let codes = self.inner.codes.find(&query.folded, &self.inner.entries);
+        let exact = engine.phrases.find(&query.folded, &query.normalized);
+        let mut candidates = engine.candidates(&query, &exact);
+        let fragment_scores = engine.fragment_evidence(&query, &candidates);
         let code_scores = self.code_evidence(&codes);
         candidates.extend(code_scores.keys());
+        let text_scores = engine.text_evidence(&query, &exact, candidates);
 
-        let empty = HashSet::new();
-        // Text evidence per candidate: the whole query, and each quoted part on its own.
-        let text_scores: Vec<(usize, rank::TextScore, f32)> = candidates
-            .into_iter()
-            .map(|i| {
-                let exact_here = exact.phrases.get(&i).unwrap_or(&empty);
-                let whole = score_entry(i, &engine.prepared, &terms, exact_here);
-                let best_of = |parts: &[QueryTerms]| {
-                    parts
-                        .iter()
-                        .map(|t| score_entry(i, &engine.prepared, t, exact_here))
-                        .max_by(|a, b| a.score.total_cmp(&b.score))
-                };
-                let best_quoted = best_of(&quoted);
-                let quoted_score = best_quoted.as_ref().map_or(0.0, |q| q.wording);
-                let text_score = [best_quoted, best_of(&retold)].into_iter().flatten().fold(
-                    whole,
-                    |best, part| {
-                        if part.score > best.score {
-                            part
-                        } else {
-                            best
-                        }
-                    },
-                );
-                (i, text_score, quoted_score)
-            })
-            .collect();
         // People quote the message they saw. When they quote one in words the KB knows, and
         // none of its wordings reads like it ("ID not found"), the words around it are likely
         // about another product. A quote in another language says nothing either way.
-        let unknown_quote = !quoted.is_empty()
-            && quoted
-                .iter()
-                .all(|q| q.known_share(&engine.prepared) >= 0.6)
+        let unknown_quote = query.quotes_are_english(&engine.prepared)
             && codes.is_empty()
             && exact.phrases.is_empty()
             && exact.patterns.is_empty()
             && fragment_scores.is_empty()
-            && text_scores.iter().all(|(_, _, q)| *q < MIN_CONFIDENCE);
+            && text_scores.iter().all(|t| t.quoted < MIN_CONFIDENCE);
+        // A text that names another product and nothing of ours is that product's error, even
+        // when it quotes a Windows message word for word ("SQL Server ERRORLOG: The Local
+        // Security Authority cannot be contacted").
+        let scope = if query.foreign {
+            FOREIGN_FACTOR
+        } else if unknown_quote {
+            UNKNOWN_QUOTE_FACTOR
+        } else {
+            1.0
+        };
 
         let mut ranked: Vec<(f32, Match)> = text_scores
             .into_iter()
-            .filter_map(|(i, text_score, _)| {
-                let mut text_score = text_score;
-                if let Some((f, reason)) = fragment_scores.get(&i) {
-                    if *f > text_score.score {
-                        text_score.score = *f;
-                        text_score.reason = Some(reason.clone());
+            .filter_map(
+                |CandidateText {
+                     entry: i, mut text, ..
+                 }| {
+                    if let Some((f, reason)) = fragment_scores.get(&i) {
+                        if *f > text.score {
+                            text.score = *f;
+                            text.reason = Some(reason.clone());
+                        }
                     }
-                }
-                let mut reasons = Vec::new();
-                let mut evidence = vec![text_score.score];
-                if let Some((score, code_reasons)) = code_scores.get(&i) {
-                    evidence.push(*score);
-                    reasons.extend(code_reasons.iter().cloned());
-                }
-                if let Some(pattern) = exact.patterns.get(&i) {
-                    evidence.push(0.85);
-                    reasons.push(Reason::Pattern {
-                        pattern: pattern.clone(),
-                    });
-                }
-                if let Some(r) = text_score.reason {
-                    if text_score.score >= 0.2 {
-                        reasons.push(r);
+                    let mut reasons = Vec::new();
+                    let mut evidence = vec![text.score];
+                    if let Some((score, code_reasons)) = code_scores.get(&i) {
+                        evidence.push(*score);
+                        reasons.extend(code_reasons.iter().cloned());
                     }
-                }
-                let mut confidence = combine(&evidence);
-                // A text that names another product and nothing of ours is that product's
-                // error, even when it quotes a Windows message word for word ("SQL Server
-                // ERRORLOG: The Local Security Authority cannot be contacted").
-                if foreign {
-                    confidence *= FOREIGN_FACTOR;
-                } else if unknown_quote {
-                    confidence *= UNKNOWN_QUOTE_FACTOR;
-                }
-                // Text scores above 1 (a title that is the message, a query that says more
-                // about one sibling) order entries whose confidence is the same.
-                let order = confidence + 0.05 * (text_score.score - 1.0).max(0.0);
-                (confidence >= min_confidence && confidence > 0.0).then(|| {
-                    let m = Match {
-                        id: self.inner.entries[i].id.clone(),
-                        confidence: (confidence * 1000.0).round() / 1000.0,
-                        reasons,
-                        entry: Arc::clone(&self.inner.entries[i]),
-                    };
-                    (order, m)
-                })
-            })
+                    if let Some(pattern) = exact.patterns.get(&i) {
+                        evidence.push(PATTERN_EVIDENCE);
+                        reasons.push(Reason::Pattern {
+                            pattern: pattern.clone(),
+                        });
+                    }
+                    if let Some(r) = text.reason {
+                        if text.score >= 0.2 {
+                            reasons.push(r);
+                        }
+                    }
+                    let confidence = combine(&evidence) * scope;
+                    // Text scores above 1 (a title that is the message, a query that says more
+                    // about one sibling) order entries whose confidence is the same.
+                    let order = confidence + 0.05 * (text.score - 1.0).max(0.0);
+                    (confidence >= min_confidence && confidence > 0.0).then(|| {
+                        let m = Match {
+                            id: self.inner.entries[i].id.clone(),
+                            confidence: (confidence * 1000.0).round() / 1000.0,
+                            reasons,
+                            entry: Arc::clone(&self.inner.entries[i]),
+                        };
+                        (order, m)
+                    })
+                },
+            )
             .collect();
         ranked.sort_by(|(a, ma), (b, mb)| b.total_cmp(a).then_with(|| ma.id.cmp(&mb.id)));
         let matches: Vec<Match> = ranked.into_iter().map(|(_, m)| m).collect();
@@ -592,7 +606,7 @@ fn cut(text: &str) -> (&str, bool) {
 }
 
 /// The largest character boundary at or below `at`.
-fn floor_boundary(text: &str, at: usize) -> usize {
+pub(crate) fn floor_boundary(text: &str, at: usize) -> usize {
     let mut end = at.min(text.len());
     while !text.is_char_boundary(end) {
         end -= 1;

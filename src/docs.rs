@@ -528,9 +528,28 @@ fn message_index(kb: &Kb) -> String {
     }
     all.sort();
     all.dedup_by(|a, b| a.1 == b.1 && a.2 == b.2);
-    let mut s = String::from("# Every message\n\nEvery wording in the knowledge base, sorted, each linked to its error.\n\n");
+    let mut s = String::from("# Every message\n\nEvery wording in the knowledge base, sorted, each linked to its error.\n\n## English\n\n");
     for (_, message, id) in all {
         let _ = writeln!(s, "- {} → [`{id}`](errors/{id}.md)", escape(message));
+    }
+    // Other languages after English, grouped by language tag.
+    let mut localized: Vec<(&str, &str, &str)> = kb
+        .entries()
+        .iter()
+        .flat_map(|e| {
+            e.localized
+                .iter()
+                .map(|l| (l.lang.as_str(), l.text.as_str(), e.id.as_str()))
+        })
+        .collect();
+    localized.sort();
+    let mut lang = "";
+    for (tag, text, id) in localized {
+        if tag != lang {
+            let _ = writeln!(s, "\n## {tag}\n");
+            lang = tag;
+        }
+        let _ = writeln!(s, "- {} → [`{id}`](errors/{id}.md)", escape(text));
     }
     s
 }

@@ -366,6 +366,10 @@ fn dialogs_in_other_languages_resolve_without_a_code() {
         ),
         ("发生身份验证错误。 无法联系本地安全机构。", "rdp-lsa-unreachable"),
         (
+            "リモート デスクトップ接続: システム管理者は、使用できるログオンの種類 (ネットワークまたは対話型) を制限しました。",
+            "rdp-logon-type-restricted",
+        ),
+        (
             "Die Verbindung mit der Remotesitzung wurde getrennt, da keine Lizenzserver für Remotedesktop vorhanden sind.",
             "rdp-license-no-server",
         ),

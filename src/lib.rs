@@ -202,6 +202,10 @@ pub struct Lookup {
     pub captures: BTreeMap<String, String>,
     /// True when the query was longer than [`MAX_QUERY_BYTES`] and only its start was searched.
     pub truncated: bool,
+    /// The product or field the text names instead of Remote Desktop ("sql server", "ssh"):
+    /// why a text that quotes a Windows message may still get no match.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub other_field: Option<String>,
 }
 
 /// Builds a KB from the embedded files and/or folders.
@@ -453,7 +457,7 @@ impl Kb {
         // A text that names another product and nothing of ours is that product's error, even
         // when it quotes a Windows message word for word ("SQL Server ERRORLOG: The Local
         // Security Authority cannot be contacted").
-        let scope = if query.foreign {
+        let scope = if query.other_field.is_some() {
             FOREIGN_FACTOR
         } else if unknown_quote {
             UNKNOWN_QUOTE_FACTOR
@@ -517,6 +521,7 @@ impl Kb {
             codes,
             captures: exact.captures,
             truncated,
+            other_field: query.other_field.map(str::to_string),
         }
     }
 

@@ -447,25 +447,30 @@ fn contains_phrase(haystack: &str, phrase: &str) -> bool {
     })
 }
 
-/// True when a normalised text names another field and nothing of ours: such a text gets
-/// "no match" unless an exact phrase or code says otherwise.
-pub fn is_foreign(normalized: &str) -> bool {
+/// The other field a normalised text names ("sql server", "ssh") when it names nothing of
+/// ours: such a text gets "no match" even when it quotes a Windows message word for word.
+pub fn other_field(normalized: &str) -> Option<&'static str> {
     // The lists go through the same normalisation as the text ("az login" is "az logon").
-    static LISTS: LazyLock<(Vec<String>, Vec<String>)> = LazyLock::new(|| {
-        let norm = |list: &[&str]| list.iter().map(|w| normalize(w)).collect();
-        (norm(FOREIGN), norm(OURS))
-    });
-    let (foreign_words, ours) = &*LISTS;
+    static FOREIGN_NORMALIZED: LazyLock<Vec<(String, &'static str)>> =
+        LazyLock::new(|| FOREIGN.iter().map(|w| (normalize(w), *w)).collect());
+    static OURS_NORMALIZED: LazyLock<Vec<String>> =
+        LazyLock::new(|| OURS.iter().map(|w| normalize(w)).collect());
+    let (foreign_words, ours) = (&*FOREIGN_NORMALIZED, &*OURS_NORMALIZED);
     let mut text = normalized.to_string();
-    let mut foreign = false;
-    for f in foreign_words {
+    let mut named = None;
+    for (f, listed) in foreign_words {
         if contains_phrase(&text, f) {
-            foreign = true;
+            named = named.or(Some(*listed));
             // "chrome remote desktop" must not count as "remote desktop" below.
             text = text.replace(f.as_str(), " ");
         }
     }
-    foreign && !ours.iter().any(|o| contains_phrase(&text, o))
+    named.filter(|_| !ours.iter().any(|o| contains_phrase(&text, o)))
+}
+
+/// True when a normalised text names another field and nothing of ours (see [`other_field`]).
+pub fn is_foreign(normalized: &str) -> bool {
+    other_field(normalized).is_some()
 }
 
 /// Parts of the query in quotes (two words or more): people quote the message they saw.
@@ -553,6 +558,10 @@ mod tests {
         assert!(!is_foreign(&normalize("Your credentials did not work")));
         // Listed words are normalised like the text: "login" is read as "logon" in both.
         assert!(is_foreign(&normalize("az login fails with AADSTS50076")));
+        assert_eq!(
+            other_field(&normalize("SQL Server ERRORLOG: Login failed")),
+            Some("sql server")
+        );
     }
 
     #[test]

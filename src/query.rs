@@ -29,8 +29,8 @@ pub(crate) struct Query<'a> {
     pub quoted: Vec<QueryTerms>,
     /// Each message retold after "says", "keeps telling me" ...: scored on its own too.
     pub retold: Vec<QueryTerms>,
-    /// The text names another product and nothing of ours.
-    pub foreign: bool,
+    /// The product or field the text names instead of ours ("sql server").
+    pub other_field: Option<&'static str>,
 }
 
 impl<'a> Query<'a> {
@@ -58,7 +58,7 @@ impl<'a> Query<'a> {
             .take(MAX_RETOLD)
             .map(|s| QueryTerms::new(&normalize::tokens(s), prepared))
             .collect();
-        let foreign = normalize::is_foreign(&normalized);
+        let other_field = normalize::other_field(&normalized);
         Query {
             folded,
             normalized,
@@ -67,7 +67,7 @@ impl<'a> Query<'a> {
             quoted_parts,
             quoted,
             retold,
-            foreign,
+            other_field,
         }
     }
 

@@ -182,7 +182,7 @@ pub fn lookup_text(kb: &Kb, lookup: &Lookup, opts: &TextOptions) -> String {
     let p = Painter { color: opts.color };
     let mut out = String::new();
     let Some(best) = lookup.matches.first() else {
-        let _ = writeln!(out, "{}", no_match_text(kb));
+        let _ = writeln!(out, "{}", no_match_text(kb, lookup));
         return out;
     };
     // Codes first, as err.exe lists them: every interpretation, the supported one first.
@@ -245,10 +245,18 @@ pub fn lookup_text(kb: &Kb, lookup: &Lookup, opts: &TextOptions) -> String {
     out
 }
 
-/// What the KB covers, for a query that matched nothing.
-pub fn no_match_text(kb: &Kb) -> String {
+/// What the KB covers, for a query that matched nothing, and the other field the query names
+/// if that is why.
+pub fn no_match_text(kb: &Kb, lookup: &Lookup) -> String {
+    let why = match &lookup.other_field {
+        Some(field) => format!(
+            " The text names \"{}\", not Remote Desktop.",
+            sanitize(field)
+        ),
+        None => String::new(),
+    };
     format!(
-        "No match. rdperr explains Remote Desktop (mstsc, Windows App, web client, FreeRDP) and Microsoft Entra VM sign-in errors: {} entries and their codes; `rdperr list` shows them.",
+        "No match.{why} rdperr explains Remote Desktop (mstsc, Windows App, web client, FreeRDP) and Microsoft Entra VM sign-in errors: {} entries and their codes; `rdperr list` shows them.",
         kb.entries().len()
     )
 }

@@ -53,6 +53,20 @@ fn no_match_exits_one_and_says_what_is_covered() {
 }
 
 #[test]
+fn another_products_error_says_which_product_it_names() {
+    let text = "SQL Server ERRORLOG: The Local Security Authority cannot be contacted";
+    rdperr()
+        .arg(text)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("names \"sql server\""));
+    let out = rdperr().args(["--json", text]).assert().code(1);
+    let json: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(json["other_field"], "sql server");
+    assert_eq!(json["matches"].as_array().map(Vec::len), Some(0));
+}
+
+#[test]
 fn empty_input_is_a_usage_error() {
     rdperr()
         .arg("   ")

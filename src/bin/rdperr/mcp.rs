@@ -44,6 +44,9 @@ pub struct LookupResponse {
     /// When nothing matches: what rdperr covers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The product or field the text names instead of Remote Desktop ("sql server").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub other_field: Option<String>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -130,7 +133,9 @@ impl RdperrServer {
             .iter()
             .map(|m| (m.id.clone(), render::entry_commands(&m.entry, &values)))
             .collect();
-        let note = matches.is_empty().then(|| render::no_match_text(&self.kb));
+        let note = matches
+            .is_empty()
+            .then(|| render::no_match_text(&self.kb, &found));
         Json(LookupResponse {
             schema_version: render::SCHEMA_VERSION,
             query: found.query.clone(),
@@ -139,6 +144,7 @@ impl RdperrServer {
             codes: found.codes.clone(),
             commands,
             note,
+            other_field: found.other_field.clone(),
         })
     }
 

@@ -468,11 +468,6 @@ pub fn other_field(normalized: &str) -> Option<&'static str> {
     named.filter(|_| !ours.iter().any(|o| contains_phrase(&text, o)))
 }
 
-/// True when a normalised text names another field and nothing of ours (see [`other_field`]).
-pub fn is_foreign(normalized: &str) -> bool {
-    other_field(normalized).is_some()
-}
-
 /// Parts of the query in quotes (two words or more): people quote the message they saw.
 pub fn quoted_segments(text: &str) -> Vec<String> {
     let folded = fold_chars(text);
@@ -546,18 +541,17 @@ mod tests {
 
     #[test]
     fn other_fields_are_recognised() {
-        assert!(is_foreign(&normalize(
-            "git@github.com: Permission denied (publickey)."
-        )));
-        assert!(is_foreign(&normalize(
-            "Chrome Remote Desktop is starting up"
-        )));
-        assert!(!is_foreign(&normalize(
+        assert!(
+            other_field(&normalize("git@github.com: Permission denied (publickey).")).is_some()
+        );
+        assert!(other_field(&normalize("Chrome Remote Desktop is starting up")).is_some());
+        assert!(other_field(&normalize(
             "RDP over an SSH tunnel: credentials did not work"
-        )));
-        assert!(!is_foreign(&normalize("Your credentials did not work")));
+        ))
+        .is_none());
+        assert!(other_field(&normalize("Your credentials did not work")).is_none());
         // Listed words are normalised like the text: "login" is read as "logon" in both.
-        assert!(is_foreign(&normalize("az login fails with AADSTS50076")));
+        assert!(other_field(&normalize("az login fails with AADSTS50076")).is_some());
         assert_eq!(
             other_field(&normalize("SQL Server ERRORLOG: Login failed")),
             Some("sql server")

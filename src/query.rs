@@ -74,8 +74,9 @@ impl<'a> Query<'a> {
     /// Parts of the query to look for inside the KB's wordings: each quoted part, and a short
     /// query as a whole. One word is not a fragment.
     pub fn fragments(&self) -> impl Iterator<Item = &String> {
-        let short =
-            (self.normalized.split(' ').count() <= SHORT_QUERY_WORDS).then_some(&self.normalized);
+        // `nth` stops counting early: a pasted log is never short.
+        let short = (self.normalized.split(' ').nth(SHORT_QUERY_WORDS).is_none())
+            .then_some(&self.normalized);
         self.quoted_parts
             .iter()
             .chain(short)

@@ -126,7 +126,6 @@ impl Prepared {
     pub fn build(entries: &[Arc<Entry>]) -> Prepared {
         let mut phrases = Vec::with_capacity(entries.len());
         let mut vocab = Vec::with_capacity(entries.len());
-        let mut localized: HashSet<String> = HashSet::default();
         let mut df: HashMap<String, usize> = HashMap::default();
         let mut words: HashMap<String, String> = HashMap::default();
         for entry in entries {
@@ -154,11 +153,6 @@ impl Prepared {
             for k in &entry.keywords {
                 add(k, PhraseKind::Keyword, false);
             }
-            localized.extend(
-                list.iter()
-                    .filter(|p| p.localized)
-                    .flat_map(|p| p.words.iter().map(|(s, _)| s.clone())),
-            );
             let v: HashSet<String> = list
                 .iter()
                 .flat_map(|p| p.words.iter().map(|(s, _)| s.clone()))
@@ -174,15 +168,19 @@ impl Prepared {
             phrases.push(list);
             vocab.push(v);
         }
-        let english: HashSet<&String> = phrases
-            .iter()
-            .flatten()
-            .filter(|p: &&Phrase| !p.localized)
-            .flat_map(|p| p.words.iter().map(|(s, _)| s))
-            .collect();
-        let localized_only: HashSet<String> = localized
+        let stems_of = |localized: bool| -> HashSet<&String> {
+            phrases
+                .iter()
+                .flatten()
+                .filter(|p: &&Phrase| p.localized == localized)
+                .flat_map(|p| p.words.iter().map(|(s, _)| s))
+                .collect()
+        };
+        let english = stems_of(false);
+        let localized_only: HashSet<String> = stems_of(true)
             .into_iter()
             .filter(|s| !english.contains(s))
+            .cloned()
             .collect();
         let n = entries.len().max(1) as f32;
         let idf: HashMap<String, f32> = df
@@ -323,9 +321,7 @@ impl QueryTerms {
                 }
                 // The parts were one word: they are not also words of their own that the
                 // KB would have to explain ("in correct" is not "correct").
-                self.content
-                    .retain(|(s, w)| !(*w == b.word && *s == b.stem) || a.word == b.word);
-                self.content.retain(|(_, w)| *w != a.word || is_stopword(w));
+                self.content.retain(|(_, w)| *w != a.word && *w != b.word);
                 if !self.content.iter().any(|(s, _)| *s == stem) {
                     self.content.push((stem, t.word));
                 }

@@ -1,9 +1,17 @@
 //! Measuring the matcher on a query corpus: top-1, top-3, mean reciprocal rank, and how often
-//! out-of-scope queries are correctly answered with "no match".
+//! out-of-scope queries are correctly answered with "no match", overall and per kind of text.
 //!
 //! The corpus format is that of `../shared/eval/dev.toml`: `[[query]]` tables with `text` and
-//! `expect` (acceptable ids, best first; `["none"]` means no match is the right answer). Other
-//! fields are ignored.
+//! `expect` (acceptable ids, best first; `["none"]` means no match is the right answer;
+//! `["missing:<slug>"]` names a real error the KB has no entry for yet). The real-world corpus
+//! (`tests/realworld/`) adds `kind`, `lang`, `source` and `split`.
+//!
+//! # The split
+//! A corpus that is tuned on cannot also be reported. Each real-world query belongs to one
+//! source thread, and each thread to one half, `tune` or `test`, by a hash of the thread's
+//! address ([`split_for`]): every text of one thread lands in the same half, and the half of a
+//! thread never changes. The half is written in the file beside each query, and a test checks
+//! that what is written is what the rule gives, so the split cannot drift.
 
 use crate::load::diagnostic;
 use crate::{Error, Kb, Severity};
@@ -21,12 +29,91 @@ struct Corpus {
 pub struct Case {
     pub text: String,
     pub expect: Vec<String>,
+    /// What sort of text it is: `dialog`, `client-log`, `server-log`, `code`, `localized`,
+    /// `retold`, `negative`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// ISO 639-1 language of the text (`en`, `de`, `zh-TW` ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    /// The public page the text was taken from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The half of the corpus this query belongs to (see [`split_for`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<Split>,
+}
+
+/// The two halves of the real-world corpus.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Split {
+    /// Matcher changes may be tried and tuned against these.
+    Tune,
+    /// Only ever reported.
+    Test,
+}
+
+impl Split {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Split::Tune => "tune",
+            Split::Test => "test",
+        }
+    }
+}
+
+/// The thread a source address belongs to: the address without its fragment
+/// (`#issuecomment-…`), query string and trailing slash, lower-cased, `http:` read as `https:`.
+pub fn thread_of(source: &str) -> String {
+    let s = source.trim();
+    let s = s.split('#').next().unwrap_or(s);
+    let s = s.split('?').next().unwrap_or(s);
+    let s = s.trim_end_matches('/').to_ascii_lowercase();
+    match s.strip_prefix("http://") {
+        Some(rest) => format!("https://{rest}"),
+        None => s,
+    }
+}
+
+/// The half a thread belongs to: the lowest bit of the 64-bit FNV-1a hash of [`thread_of`].
+/// Fixed before any matcher change, and never to be changed: it is what keeps the test half
+/// unseen. `scripts/split-corpus.py` writes the same value into the corpus files.
+pub fn split_for(source: &str) -> Split {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in thread_of(source).bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    if hash & 1 == 0 {
+        Split::Tune
+    } else {
+        Split::Test
+    }
 }
 
 impl Case {
     /// True when the right answer is "no match".
     pub fn expects_none(&self) -> bool {
         self.expect.iter().any(|e| e == "none")
+    }
+
+    /// The entry the KB lacks for this real error (`missing:<slug>`), if that is the label.
+    pub fn missing(&self) -> Option<&str> {
+        self.expect.iter().find_map(|e| e.strip_prefix("missing:"))
+    }
+
+    /// The group this query is reported in: its kind, and for text in another language the
+    /// language too (`localized:de`). Queries with no kind are grouped by their answer.
+    pub fn group(&self) -> String {
+        match (self.kind.as_deref(), self.lang.as_deref()) {
+            (Some("localized"), Some(lang)) => format!("localized:{lang}"),
+            (Some(kind), _) => kind.to_string(),
+            (None, _) if self.expects_none() => "negative".to_string(),
+            (None, _) => "(no kind)".to_string(),
+        }
     }
 }
 
@@ -53,6 +140,8 @@ pub struct Miss {
     pub expect: Vec<String>,
     /// What came back, best first (at most three).
     pub got: Vec<String>,
+    /// The group of the query (its kind).
+    pub group: String,
 }
 
 /// Counts for one group of queries.
@@ -78,6 +167,20 @@ impl Tally {
             self.reciprocal_rank_sum / self.queries as f64
         }
     }
+
+    /// Counts one query: `rank` is the position of the first acceptable answer.
+    fn add(&mut self, rank: Option<usize>) {
+        self.queries += 1;
+        if let Some(r) = rank {
+            self.reciprocal_rank_sum += 1.0 / (r + 1) as f64;
+            if r == 0 {
+                self.top1 += 1;
+            }
+            if r < 3 {
+                self.top3 += 1;
+            }
+        }
+    }
 }
 
 fn ratio(a: usize, b: usize) -> f64 {
@@ -95,9 +198,14 @@ pub struct Report {
     pub positive: Tally,
     /// Positive queries by the category of their expected entry.
     pub by_category: BTreeMap<String, Tally>,
+    /// Every query by its group ([`Case::group`]); for a query whose answer is "no match",
+    /// top-1 and top-3 count a correct "no match".
+    pub by_kind: BTreeMap<String, Tally>,
     /// Queries whose right answer is "no match".
     pub none_queries: usize,
     pub none_correct: usize,
+    /// Real errors the KB has no entry for yet: slug -> number of queries. Not scored.
+    pub missing: BTreeMap<String, usize>,
     pub misses: Vec<Miss>,
 }
 
@@ -111,14 +219,25 @@ impl Report {
 pub fn run(kb: &Kb, cases: &[Case]) -> Report {
     let mut report = Report::default();
     for case in cases {
+        if let Some(slug) = case.missing() {
+            *report.missing.entry(slug.to_string()).or_default() += 1;
+            continue;
+        }
         let found = kb.lookup(&case.text);
         let got: Vec<String> = found.matches.iter().map(|m| m.id.clone()).collect();
+        let group = case.group();
         if case.expects_none() {
             report.none_queries += 1;
-            if got.is_empty() {
+            let right = got.is_empty();
+            report
+                .by_kind
+                .entry(group.clone())
+                .or_default()
+                .add(right.then_some(0));
+            if right {
                 report.none_correct += 1;
             } else {
-                report.misses.push(miss(case, &got));
+                report.misses.push(miss(case, &got, group));
             }
             continue;
         }
@@ -128,33 +247,33 @@ pub fn run(kb: &Kb, cases: &[Case]) -> Report {
             .first()
             .and_then(|id| kb.get(id))
             .map_or("(unknown entry)".to_string(), |e| e.category.to_string());
-        for tally in [
-            &mut report.positive,
-            report.by_category.entry(category).or_default(),
-        ] {
-            tally.queries += 1;
-            if let Some(r) = rank {
-                tally.reciprocal_rank_sum += 1.0 / (r + 1) as f64;
-                if r == 0 {
-                    tally.top1 += 1;
-                }
-                if r < 3 {
-                    tally.top3 += 1;
-                }
-            }
-        }
+        report.positive.add(rank);
+        report.by_category.entry(category).or_default().add(rank);
+        report.by_kind.entry(group.clone()).or_default().add(rank);
         if rank != Some(0) {
-            report.misses.push(miss(case, &got));
+            report.misses.push(miss(case, &got, group));
         }
     }
     report
 }
 
-fn miss(case: &Case, got: &[String]) -> Miss {
+/// The labels of `cases` that name no entry of `kb` (and are neither `none` nor `missing:`):
+/// a typo in a label would otherwise count as a miss forever.
+pub fn unknown_labels<'a>(kb: &Kb, cases: &'a [Case]) -> Vec<&'a str> {
+    cases
+        .iter()
+        .flat_map(|c| &c.expect)
+        .map(String::as_str)
+        .filter(|e| *e != "none" && !e.starts_with("missing:") && kb.get(e).is_none())
+        .collect()
+}
+
+fn miss(case: &Case, got: &[String], group: String) -> Miss {
     Miss {
         text: case.text.clone(),
         expect: case.expect.clone(),
         got: got.iter().take(3).cloned().collect(),
+        group,
     }
 }
 
@@ -177,22 +296,41 @@ pub fn report_text(report: &Report) -> String {
         report.none_queries,
         100.0 * report.none_rate()
     );
-    let _ = writeln!(
-        out,
-        "\n{:<20} {:>7} {:>7} {:>7} {:>7}",
-        "category", "queries", "top-1", "top-3", "MRR"
-    );
-    for (cat, t) in &report.by_category {
+    if !report.missing.is_empty() {
+        let n: usize = report.missing.values().sum();
         let _ = writeln!(
             out,
-            "{:<20} {:>7} {:>6.0}% {:>6.0}% {:>7.3}",
-            cat,
-            t.queries,
-            100.0 * t.top1_rate(),
-            100.0 * t.top3_rate(),
-            t.mrr()
+            "no entry yet:     {n} (not scored): {}",
+            report
+                .missing
+                .iter()
+                .map(|(slug, n)| format!("{slug} ×{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
+    let table = |out: &mut String, title: &str, rows: &BTreeMap<String, Tally>| {
+        let _ = writeln!(
+            out,
+            "\n{:<20} {:>7} {:>7} {:>7} {:>7}",
+            title, "queries", "top-1", "top-3", "MRR"
+        );
+        for (name, t) in rows {
+            let _ = writeln!(
+                out,
+                "{:<20} {:>7} {:>6.0}% {:>6.0}% {:>7.3}",
+                name,
+                t.queries,
+                100.0 * t.top1_rate(),
+                100.0 * t.top3_rate(),
+                t.mrr()
+            );
+        }
+    };
+    if report.by_kind.keys().any(|k| k != "(no kind)") {
+        table(&mut out, "kind", &report.by_kind);
+    }
+    table(&mut out, "category", &report.by_category);
     if !report.misses.is_empty() {
         let _ = writeln!(out, "\nmisses ({}):", report.misses.len());
         for m in &report.misses {
@@ -208,10 +346,73 @@ pub fn report_text(report: &Report) -> String {
             };
             let _ = writeln!(
                 out,
-                "  - {text}\n      expected {}; got {got}",
+                "  - [{}] {text}\n      expected {}; got {got}",
+                m.group,
                 m.expect.join(" | ")
             );
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thread_is_its_address_without_anchor_or_query() {
+        let a = "https://github.com/FreeRDP/FreeRDP/issues/8610#issuecomment-1";
+        let b = "http://github.com/freerdp/freerdp/issues/8610/?x=1";
+        assert_eq!(thread_of(a), thread_of(b));
+        assert_eq!(split_for(a), split_for(b));
+    }
+
+    #[test]
+    fn the_split_rule_is_fixed() {
+        // These values are part of the corpus files; changing the hash would move texts
+        // between the halves.
+        assert_eq!(
+            thread_of("https://example.com/a#b"),
+            "https://example.com/a"
+        );
+        // The same values as scripts/split-corpus.py gives.
+        for (source, half) in [
+            (
+                "https://github.com/FreeRDP/FreeRDP/issues/8610",
+                Split::Test,
+            ),
+            ("https://superuser.com/questions/1", Split::Test),
+            ("https://example.com/thread/0", Split::Test),
+            ("https://example.com/thread/1", Split::Tune),
+        ] {
+            assert_eq!(split_for(source), half, "{source}");
+        }
+        let halves: Vec<Split> = (0..64)
+            .map(|i| split_for(&format!("https://example.com/thread/{i}")))
+            .collect();
+        let tune = halves.iter().filter(|s| **s == Split::Tune).count();
+        assert!((20..=44).contains(&tune), "{tune} of 64 in tune");
+    }
+
+    #[test]
+    fn groups_follow_kind_and_language() {
+        let case = |kind: Option<&str>, lang: Option<&str>, expect: &str| Case {
+            text: String::new(),
+            expect: vec![expect.into()],
+            kind: kind.map(Into::into),
+            lang: lang.map(Into::into),
+            source: None,
+            split: None,
+        };
+        assert_eq!(
+            case(Some("localized"), Some("de"), "x").group(),
+            "localized:de"
+        );
+        assert_eq!(
+            case(Some("client-log"), Some("en"), "x").group(),
+            "client-log"
+        );
+        assert_eq!(case(None, None, "none").group(), "negative");
+        assert_eq!(case(None, None, "missing:x").missing(), Some("x"));
+    }
 }

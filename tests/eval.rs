@@ -36,3 +36,65 @@ fn corpus_file_errors_name_the_line() {
         .to_string();
     assert!(err.contains("bad.toml:2:8"), "{err}");
 }
+
+/// The real-world corpus (tests/realworld/): every query is well-formed, and its recorded half
+/// is the one the split rule gives for its source thread, so the split cannot drift.
+#[test]
+fn realworld_corpus_is_well_formed_and_its_split_is_the_rule() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/realworld");
+    let Ok(items) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut files: Vec<_> = items
+        .flatten()
+        .map(|i| i.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    let kb = rdperr::Kb::embedded();
+    let mut texts = std::collections::HashSet::new();
+    let mut problems = Vec::new();
+    for path in files {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let cases = eval::parse(&name, &text).unwrap();
+        for c in &cases {
+            let short: String = c.text.chars().take(50).collect();
+            let Some(source) = &c.source else {
+                problems.push(format!("{name}: no source: {short}"));
+                continue;
+            };
+            if !source.starts_with("https://") {
+                problems.push(format!("{name}: source is not an https URL: {source}"));
+            }
+            if c.split != Some(eval::split_for(source)) {
+                problems.push(format!(
+                    "{name}: split {:?} is not the rule's for {source} (run scripts/split-corpus.py)",
+                    c.split
+                ));
+            }
+            match c.kind.as_deref() {
+                Some(
+                    "dialog" | "client-log" | "server-log" | "code" | "localized" | "retold"
+                    | "negative",
+                ) => {}
+                other => problems.push(format!("{name}: kind {other:?}: {short}")),
+            }
+            if c.lang.is_none() {
+                problems.push(format!("{name}: no lang: {short}"));
+            }
+            if (c.kind.as_deref() == Some("negative")) != c.expects_none() {
+                problems.push(format!(
+                    "{name}: negative kind and [\"none\"] disagree: {short}"
+                ));
+            }
+            if !texts.insert(c.text.trim().to_string()) {
+                problems.push(format!("{name}: text twice: {short}"));
+            }
+        }
+        for label in eval::unknown_labels(kb, &cases) {
+            problems.push(format!("{name}: label names no entry: {label}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

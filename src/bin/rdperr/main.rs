@@ -103,9 +103,16 @@ enum Command {
         deny_warnings: bool,
     },
     /// Measure the matcher on a query corpus (`[[query]]` with `text` and `expect`).
+    ///
+    /// A corpus whose queries carry a `split` (the real-world corpus in tests/realworld/) is
+    /// reported per half, the test half first: tune on the tune half, report the test half.
     Eval {
-        /// The corpus file, e.g. ../shared/eval/dev.toml.
-        file: PathBuf,
+        /// Corpus files or folders of them, e.g. ../shared/eval/dev.toml or tests/realworld.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Only this half of a split corpus.
+        #[arg(long, value_enum)]
+        split: Option<SplitArg>,
         /// Exit with status 1 when top-1 accuracy is below this fraction (0 to 1).
         #[arg(long, value_name = "X")]
         min_top1: Option<f64>,
@@ -219,7 +226,11 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         }
         Some(Command::List) => list(&kb, cli.json, &mut out),
         Some(Command::Check { deny_warnings }) => check(&kb, *deny_warnings, &mut out),
-        Some(Command::Eval { file, min_top1 }) => eval(&kb, file, *min_top1, cli.json, &mut out),
+        Some(Command::Eval {
+            paths,
+            split,
+            min_top1,
+        }) => eval(&kb, paths, *split, *min_top1, cli.json, &mut out),
         None => lookup(&kb, cli, color, &mut out),
     }
 }
@@ -446,39 +457,129 @@ fn check(kb: &Kb, deny_warnings: bool, out: &mut impl Write) -> Result<ExitCode>
 
 fn eval(
     kb: &Kb,
-    file: &std::path::Path,
+    paths: &[PathBuf],
+    only: Option<SplitArg>,
     min_top1: Option<f64>,
     json: bool,
     out: &mut impl Write,
 ) -> Result<ExitCode> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    let cases = match rdperr::eval::parse(&file.display().to_string(), &text) {
-        Ok(cases) => cases,
-        Err(e) => {
-            let _ = writeln!(io::stderr(), "{}", render::sanitize(&e.to_string()));
-            return Ok(ExitCode::from(2));
+    let mut cases = Vec::new();
+    for path in corpus_files(paths)? {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        match rdperr::eval::parse(&path.display().to_string(), &text) {
+            Ok(mut more) => cases.append(&mut more),
+            Err(e) => {
+                let _ = writeln!(io::stderr(), "{}", render::sanitize(&e.to_string()));
+                return Ok(ExitCode::from(2));
+            }
         }
-    };
-    let report = rdperr::eval::run(kb, &cases);
+    }
+    let unknown = rdperr::eval::unknown_labels(kb, &cases);
+    if !unknown.is_empty() {
+        let _ = writeln!(
+            io::stderr(),
+            "error: labels that name no entry: {}",
+            render::sanitize(&unknown.join(", "))
+        );
+        return Ok(ExitCode::from(2));
+    }
+    // One report per half, the test half first; a corpus with no split is one group.
+    let mut groups: Vec<(Option<rdperr::eval::Split>, Vec<rdperr::eval::Case>)> = Vec::new();
+    for half in [
+        Some(rdperr::eval::Split::Test),
+        Some(rdperr::eval::Split::Tune),
+        None,
+    ] {
+        if only.is_some_and(|o| half != Some(o.into())) {
+            continue;
+        }
+        let part: Vec<_> = cases.iter().filter(|c| c.split == half).cloned().collect();
+        if !part.is_empty() {
+            groups.push((half, part));
+        }
+    }
+    let mut below = false;
+    let mut docs = Vec::new();
+    for (half, part) in &groups {
+        let report = rdperr::eval::run(kb, part);
+        below |= min_top1.is_some_and(|min| report.positive.top1_rate() < min);
+        if json {
+            let mut doc = serde_json::to_value(&report)?;
+            if let Some(obj) = doc.as_object_mut() {
+                obj.insert("split".into(), half.map(|h| h.as_str()).into());
+                obj.insert("top1".into(), report.positive.top1_rate().into());
+                obj.insert("top3".into(), report.positive.top3_rate().into());
+                obj.insert("mrr".into(), report.positive.mrr().into());
+                obj.insert("none_accuracy".into(), report.none_rate().into());
+            }
+            docs.push(doc);
+        } else {
+            if groups.len() > 1 || half.is_some() {
+                let name = half.map_or("queries with no split", |h| h.as_str());
+                writeln!(out, "== {name} ({} queries)", part.len())?;
+            }
+            write!(out, "{}", rdperr::eval::report_text(&report))?;
+            if groups.len() > 1 {
+                writeln!(out)?;
+            }
+        }
+    }
     if json {
-        let mut doc = serde_json::to_value(&report)?;
-        if let Some(obj) = doc.as_object_mut() {
-            obj.insert("schema_version".into(), render::SCHEMA_VERSION.into());
-            obj.insert("top1".into(), report.positive.top1_rate().into());
-            obj.insert("top3".into(), report.positive.top3_rate().into());
-            obj.insert("mrr".into(), report.positive.mrr().into());
-            obj.insert("none_accuracy".into(), report.none_rate().into());
-        }
+        let doc = serde_json::json!({
+            "schema_version": render::SCHEMA_VERSION,
+            "groups": docs,
+        });
         serde_json::to_writer_pretty(&mut *out, &doc)?;
         writeln!(out)?;
-    } else {
-        write!(out, "{}", rdperr::eval::report_text(&report))?;
     }
-    let below = min_top1.is_some_and(|min| report.positive.top1_rate() < min);
     Ok(if below {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The corpus files named: files as given, folders as every `*.toml` below them, sorted.
+fn corpus_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found = Vec::new();
+            let mut stack = vec![path.clone()];
+            while let Some(dir) = stack.pop() {
+                let items = std::fs::read_dir(&dir)
+                    .map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+                for item in items.flatten() {
+                    let p = item.path();
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else if p.extension().is_some_and(|e| e == "toml") {
+                        found.push(p);
+                    }
+                }
+            }
+            found.sort();
+            files.append(&mut found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// `--split`: one half of the real-world corpus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SplitArg {
+    Tune,
+    Test,
+}
+
+impl From<SplitArg> for rdperr::eval::Split {
+    fn from(s: SplitArg) -> Self {
+        match s {
+            SplitArg::Tune => rdperr::eval::Split::Tune,
+            SplitArg::Test => rdperr::eval::Split::Test,
+        }
+    }
 }

@@ -5,7 +5,7 @@
 //! comes first ("Extended error code: 0x7" is an extended disconnect reason, "event 1058" an
 //! event ID), and each interpretation points to the KB entries that explain it.
 
-use crate::model::{code_key, CodeTable, Entry, Namespace};
+use crate::model::{code_key, CodeTable, Entry, Namespace, Role};
 use regex::Regex;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -31,6 +31,9 @@ pub struct Interpretation {
     pub entries: Vec<String>,
     /// True when the words around the code point to this namespace.
     pub supported_by_context: bool,
+    /// `consequence` for a generic outcome many causes end in (see the code tables).
+    #[serde(default, skip_serializing_if = "Role::is_cause")]
+    pub role: Role,
 }
 
 /// A code found in the query, with every interpretation, the best supported first.
@@ -54,6 +57,7 @@ struct Row {
     /// Entries in priority order: the table row's own list first, then entries that claim it.
     entries: Vec<usize>,
     value: i64,
+    role: Role,
 }
 
 /// Every known code, by namespace and 32-bit value, and by symbolic name.
@@ -83,6 +87,9 @@ impl CodeIndex {
                 }
                 if slot.message.is_none() {
                     slot.message = row.message.clone();
+                }
+                if row.role == Role::Consequence {
+                    slot.role = Role::Consequence;
                 }
                 for &i in row.entries.iter().filter_map(|id| ids.get(id.as_str())) {
                     if !slot.entries.contains(&i) {
@@ -148,6 +155,7 @@ impl CodeIndex {
             message: row.message.clone(),
             entries: row.entries.iter().map(|&i| entries[i].id.clone()).collect(),
             supported_by_context: supported,
+            role: row.role,
         })
     }
 
@@ -304,7 +312,7 @@ static CODE_WORDS: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// A symbolic name worth indexing: upper-case with underscores, or a camelCase API name.
-fn is_symbolic(name: &str) -> bool {
+pub(crate) fn is_symbolic(name: &str) -> bool {
     name.len() > 4
         && !name.contains(' ')
         && (name.contains('_')

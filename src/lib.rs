@@ -19,6 +19,7 @@ pub mod docs;
 pub mod error;
 pub mod eval;
 pub mod load;
+pub mod logs;
 pub mod model;
 pub mod normalize;
 mod phrases;
@@ -30,7 +31,10 @@ mod search;
 
 pub use codes::{CodeFinding, Interpretation};
 pub use error::{Diagnostic, Error, Severity};
-pub use model::{Category, CodeRow, CodeTable, Entry, EntryCode, Namespace, Step};
+pub use model::{
+    Category, ClientString, ClientStrings, CodeRow, CodeTable, Entry, EntryCode, Namespace, Role,
+    Step,
+};
 pub use rank::Reason;
 
 use codes::CodeIndex;
@@ -55,6 +59,43 @@ const PATTERN_EVIDENCE: f32 = 0.85;
 const UNKNOWN_QUOTE_FACTOR: f32 = 0.6;
 /// Entries this close to the best one are shown as equally likely.
 pub const AMBIGUITY_MARGIN: f32 = 0.06;
+/// In a log paste, what the paste read as one text keeps of its confidence: the lines scored
+/// alone are the sharper evidence, the whole is the fallback when no line says enough.
+const WHOLE_PASTE_WEIGHT: f32 = 0.85;
+/// What a piece whose evidence is only a generic consequence ("transport failed", "connection
+/// closed") keeps of its confidence when another piece of the same paste names a cause.
+const CONSEQUENCE_FACTOR: f32 = 0.5;
+/// Lines of one log scored on their own, the most telling first (errors before debug chatter).
+const MAX_SCORED_LINES: usize = 200;
+/// Consequence lines kept as reasons of the cause that outranked them.
+const MAX_CONSEQUENCE_REASONS: usize = 3;
+
+/// Where one piece of evidence names a cause with some confidence, pieces whose evidence is
+/// only a generic consequence ("transport failed", "connection closed") count less.
+fn demote_consequences(mut pieces: Vec<Scored>) -> Vec<Scored> {
+    let cause_found = pieces
+        .iter()
+        .any(|p| p.role == Role::Cause && p.confidence >= MIN_CONFIDENCE);
+    if cause_found {
+        for p in pieces.iter_mut().filter(|p| p.role == Role::Consequence) {
+            p.confidence *= CONSEQUENCE_FACTOR;
+            p.order *= CONSEQUENCE_FACTOR;
+        }
+    }
+    pieces
+}
+
+/// What a log line at `level` keeps of its confidence: an error says what failed; debug
+/// chatter mentions much that did not. A line with no level (syslog) counts as a warning.
+fn level_weight(level: Option<logs::Level>) -> f32 {
+    match level {
+        Some(logs::Level::Error) => 1.0,
+        Some(logs::Level::Warn) | None => 0.9,
+        Some(logs::Level::Info) => 0.8,
+        Some(logs::Level::Debug | logs::Level::Trace) => 0.7,
+    }
+}
+
 /// Input beyond this many bytes is not searched; the result says it was cut.
 pub const MAX_QUERY_BYTES: usize = 16 << 20;
 
@@ -71,6 +112,7 @@ struct Inner {
     origins: Vec<String>,
     by_id: HashMap<String, usize>,
     tables: Vec<CodeTable>,
+    clients: Vec<ClientStrings>,
     codes: CodeIndex,
     warnings: Vec<Diagnostic>,
     /// Built on the first free-text lookup: a bare code never pays for the index.
@@ -115,8 +157,8 @@ impl TextEngine {
         &self,
         query: &Query,
         candidates: &HashSet<usize>,
-    ) -> HashMap<usize, (f32, Reason)> {
-        let mut scores: HashMap<usize, (f32, Reason)> = HashMap::new();
+    ) -> HashMap<usize, (f32, Reason, Role)> {
+        let mut scores: HashMap<usize, (f32, Reason, Role)> = HashMap::new();
         for fragment in query.fragments() {
             for (e, p, share) in self
                 .phrases
@@ -124,12 +166,12 @@ impl TextEngine {
             {
                 let phrase = &self.prepared.phrases[e][p];
                 let score = rank::fragment_score(fragment, share, phrase.kind, &self.prepared);
-                if scores.get(&e).is_none_or(|(s, _)| score > *s) {
+                if scores.get(&e).is_none_or(|(s, _, _)| score > *s) {
                     let reason = Reason::Fragment {
                         fragment: fragment.clone(),
                         phrase: phrase.text.clone(),
                     };
-                    scores.insert(e, (score, reason));
+                    scores.insert(e, (score, reason, phrase.role));
                 }
             }
         }
@@ -185,7 +227,59 @@ pub struct Match {
     /// 0 to 1.
     pub confidence: f32,
     pub reasons: Vec<Reason>,
+    /// In a pasted log, the line whose evidence decided this match.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<LineRef>,
     pub entry: Arc<Entry>,
+}
+
+/// A line of the query, by number (1-based) and text.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct LineRef {
+    pub line: usize,
+    /// The line as pasted (its first 200 characters).
+    pub text: String,
+}
+
+impl LineRef {
+    fn new(line: usize, text: &str) -> LineRef {
+        let first = text.lines().next().unwrap_or("");
+        let end = first
+            .char_indices()
+            .nth(200)
+            .map_or(first.len(), |(i, _)| i);
+        LineRef {
+            line,
+            text: first[..end].to_string(),
+        }
+    }
+}
+
+/// One scored entry for one piece of text, before the pieces of a paste are weighed.
+struct Scored {
+    entry: usize,
+    confidence: f32,
+    /// Sort key: the confidence, with text scores above 1 ordering entries that tie.
+    order: f32,
+    reasons: Vec<Reason>,
+    role: Role,
+    line: Option<LineRef>,
+}
+
+/// What scoring one text found.
+struct TextResult {
+    scored: Vec<Scored>,
+    codes: Vec<CodeFinding>,
+    captures: BTreeMap<String, String>,
+    other_field: Option<&'static str>,
+}
+
+/// The code evidence for one entry.
+struct CodeEvidence {
+    score: f32,
+    reasons: Vec<Reason>,
+    /// `Consequence` when every code behind it is a generic consequence.
+    role: Role,
 }
 
 /// Everything a lookup found.
@@ -331,12 +425,14 @@ impl Kb {
             .collect();
         let tables: Vec<CodeTable> = loaded.tables.into_iter().map(|(t, _)| t).collect();
         let codes = CodeIndex::build(&entries, &tables);
+        let clients = loaded.clients.into_iter().map(|(c, _)| c).collect();
         Kb {
             inner: Arc::new(Inner {
                 entries,
                 origins,
                 by_id,
                 tables,
+                clients,
                 codes,
                 warnings: loaded.warnings,
                 text: OnceLock::new(),
@@ -373,6 +469,34 @@ impl Kb {
         &self.inner.tables
     }
 
+    /// The strings each client prints, harvested from its source (`kb/clients/`).
+    pub fn clients(&self) -> &[ClientStrings] {
+        &self.inner.clients
+    }
+
+    /// Per entry, the client strings that are its wordings.
+    fn client_wordings(&self) -> Vec<Vec<rank::ClientWording>> {
+        let mut out = vec![Vec::new(); self.inner.entries.len()];
+        for client in &self.inner.clients {
+            for s in &client.strings {
+                let Some(&i) = s.entry.as_ref().and_then(|id| self.inner.by_id.get(id)) else {
+                    continue;
+                };
+                // A lone symbol (ERRINFO_LICENSE_NO_LICENSE) is a code name, found by the code
+                // tables; as words it would match inside a longer one.
+                if codes::is_symbolic(&s.text) {
+                    continue;
+                }
+                out[i].push(rank::ClientWording {
+                    text: s.text.clone(),
+                    client: client.client.clone(),
+                    role: s.role,
+                });
+            }
+        }
+        out
+    }
+
     /// Warnings found while loading (the KB loaded; these make it weaker). Empty unless the KB
     /// was built with [`KbBuilder::lint`].
     pub fn warnings(&self) -> &[Diagnostic] {
@@ -398,7 +522,7 @@ impl Kb {
 
     fn text_engine(&self) -> &TextEngine {
         self.inner.text.get_or_init(|| {
-            let prepared = Prepared::build(&self.inner.entries);
+            let prepared = Prepared::build(&self.inner.entries, &self.client_wordings());
             let texts: Vec<Vec<&str>> = prepared
                 .phrases
                 .iter()
@@ -433,8 +557,135 @@ impl Kb {
 
     /// Like [`Kb::lookup`], keeping every entry whose confidence reaches `min_confidence`
     /// (a chatbot may want weaker candidates to ask a follow-up question about).
+    ///
+    /// A paste with log lines in it is read as a log ([`logs`]): each log line and each block
+    /// of other text is scored on its own as well as the paste as a whole, a line counts by
+    /// its level, and where one line names a cause and another only a generic consequence
+    /// ("transport failed"), the cause decides. Each match says which line decided it.
     pub fn lookup_with(&self, text: &str, min_confidence: f32) -> Lookup {
         let (text, truncated) = cut(text);
+        let whole = self.score_text(text);
+        let segments = logs::segments(&text[..floor_boundary(text, WORD_WINDOW)]);
+        let scored = if logs::has_log_lines(&segments) {
+            self.weigh_segments(whole.scored, &segments)
+        } else {
+            demote_consequences(whole.scored)
+        };
+        let mut ranked: Vec<&Scored> = scored
+            .iter()
+            .filter(|s| s.confidence >= min_confidence && s.confidence > 0.0)
+            .collect();
+        ranked.sort_by(|a, b| {
+            b.order.total_cmp(&a.order).then_with(|| {
+                self.inner.entries[a.entry]
+                    .id
+                    .cmp(&self.inner.entries[b.entry].id)
+            })
+        });
+        let matches: Vec<Match> = ranked
+            .into_iter()
+            .map(|s| Match {
+                id: self.inner.entries[s.entry].id.clone(),
+                confidence: (s.confidence * 1000.0).round() / 1000.0,
+                reasons: s.reasons.clone(),
+                line: s.line.clone(),
+                entry: Arc::clone(&self.inner.entries[s.entry]),
+            })
+            .collect();
+        let ambiguous =
+            matches.len() > 1 && matches[0].confidence - matches[1].confidence <= AMBIGUITY_MARGIN;
+        Lookup {
+            query: text.to_string(),
+            matches,
+            ambiguous,
+            codes: whole.codes,
+            captures: whole.captures,
+            truncated,
+            other_field: whole.other_field.map(str::to_string),
+        }
+    }
+
+    /// Weighs a log paste: every log line and block of prose is scored alone, beside the
+    /// paste as a whole (`whole`). Per entry the strongest piece counts, a line by its level;
+    /// a piece whose evidence is only a generic consequence counts less when another piece
+    /// names a cause.
+    fn weigh_segments(&self, whole: Vec<Scored>, segments: &[logs::Segment<'_>]) -> Vec<Scored> {
+        let mut pieces: Vec<Scored> = whole
+            .into_iter()
+            .map(|mut s| {
+                s.confidence *= WHOLE_PASTE_WEIGHT;
+                s.order *= WHOLE_PASTE_WEIGHT;
+                s
+            })
+            .collect();
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut lines: Vec<(&logs::Segment<'_>, f32)> = segments
+            .iter()
+            .filter(|seg| match seg {
+                logs::Segment::Log(l) => seen.insert(l.message),
+                logs::Segment::Prose { text, .. } => seen.insert(text),
+            })
+            .map(|seg| match seg {
+                logs::Segment::Log(l) => (seg, level_weight(l.level)),
+                logs::Segment::Prose { .. } => (seg, 1.0),
+            })
+            .collect();
+        // The most telling lines first: a long debug log is cut, not its errors.
+        lines.sort_by(|a, b| b.1.total_cmp(&a.1));
+        lines.truncate(MAX_SCORED_LINES);
+        for (seg, weight) in lines {
+            let (text, line) = match seg {
+                logs::Segment::Log(l) => (
+                    logs::without_addresses(l.message),
+                    LineRef::new(l.number, l.raw),
+                ),
+                logs::Segment::Prose { first, text } => (
+                    std::borrow::Cow::Borrowed(*text),
+                    LineRef::new(*first, text),
+                ),
+            };
+            for mut s in self.score_text(&text).scored {
+                s.confidence *= weight;
+                s.order *= weight;
+                s.line = Some(line.clone());
+                pieces.push(s);
+            }
+        }
+        let cause_found = pieces
+            .iter()
+            .any(|p| p.role == Role::Cause && p.confidence >= MIN_CONFIDENCE);
+        let mut consequences: Vec<(f32, LineRef)> = pieces
+            .iter()
+            .filter(|p| cause_found && p.role == Role::Consequence)
+            .filter(|p| p.confidence >= MIN_CONFIDENCE)
+            .filter_map(|p| Some((p.confidence, p.line.clone()?)))
+            .collect();
+        let mut best: HashMap<usize, Scored> = HashMap::new();
+        for p in demote_consequences(pieces) {
+            if best.get(&p.entry).is_none_or(|b| p.order > b.order) {
+                best.insert(p.entry, p);
+            }
+        }
+        let mut out: Vec<Scored> = best.into_values().collect();
+        // The consequences stay in the answer as reasons of the cause that outranked them.
+        consequences.sort_by(|a, b| b.0.total_cmp(&a.0));
+        consequences.dedup_by(|a, b| a.1.line == b.1.line);
+        if let Some(top) = out.iter_mut().max_by(|a, b| a.order.total_cmp(&b.order)) {
+            if top.role == Role::Cause {
+                for (_, line) in consequences.into_iter().take(MAX_CONSEQUENCE_REASONS) {
+                    top.reasons.push(Reason::Consequence {
+                        line: line.line,
+                        text: line.text,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Scores one text (a whole query, or one piece of a paste): every candidate entry with
+    /// its confidence, reasons and whether its evidence names a cause or a consequence.
+    fn score_text(&self, text: &str) -> TextResult {
         let engine = self.text_engine();
         let query = Query::read(text, &engine.prepared);
         let codes = self.inner.codes.find(&query.folded, &self.inner.entries);
@@ -465,29 +716,38 @@ impl Kb {
             1.0
         };
 
-        let mut ranked: Vec<(f32, Match)> = text_scores
+        let scored = text_scores
             .into_iter()
             .filter_map(
                 |CandidateText {
                      entry: i, mut text, ..
                  }| {
-                    if let Some((f, reason)) = fragment_scores.get(&i) {
+                    if let Some((f, reason, role)) = fragment_scores.get(&i) {
                         if *f > text.score {
                             text.score = *f;
                             text.reason = Some(reason.clone());
+                            text.role = *role;
                         }
                     }
                     let mut reasons = Vec::new();
                     let mut evidence = vec![text.score];
-                    if let Some((score, code_reasons)) = code_scores.get(&i) {
-                        evidence.push(*score);
-                        reasons.extend(code_reasons.iter().cloned());
+                    // The role of the strongest piece of evidence is the role of the answer.
+                    let (mut strongest, mut role) = (text.score, text.role);
+                    if let Some(code) = code_scores.get(&i) {
+                        evidence.push(code.score);
+                        reasons.extend(code.reasons.iter().cloned());
+                        if code.score > strongest {
+                            (strongest, role) = (code.score, code.role);
+                        }
                     }
                     if let Some(pattern) = exact.patterns.get(&i) {
                         evidence.push(PATTERN_EVIDENCE);
                         reasons.push(Reason::Pattern {
                             pattern: pattern.clone(),
                         });
+                        if PATTERN_EVIDENCE > strongest {
+                            role = Role::Cause;
+                        }
                     }
                     if let Some(r) = text.reason {
                         if text.score >= 0.2 {
@@ -498,30 +758,22 @@ impl Kb {
                     // Text scores above 1 (a title that is the message, a query that says more
                     // about one sibling) order entries whose confidence is the same.
                     let order = confidence + 0.05 * (text.score - 1.0).max(0.0);
-                    (confidence >= min_confidence && confidence > 0.0).then(|| {
-                        let m = Match {
-                            id: self.inner.entries[i].id.clone(),
-                            confidence: (confidence * 1000.0).round() / 1000.0,
-                            reasons,
-                            entry: Arc::clone(&self.inner.entries[i]),
-                        };
-                        (order, m)
+                    (confidence > 0.0).then_some(Scored {
+                        entry: i,
+                        confidence,
+                        order,
+                        reasons,
+                        role,
+                        line: None,
                     })
                 },
             )
             .collect();
-        ranked.sort_by(|(a, ma), (b, mb)| b.total_cmp(a).then_with(|| ma.id.cmp(&mb.id)));
-        let matches: Vec<Match> = ranked.into_iter().map(|(_, m)| m).collect();
-        let ambiguous =
-            matches.len() > 1 && matches[0].confidence - matches[1].confidence <= AMBIGUITY_MARGIN;
-        Lookup {
-            query: text.to_string(),
-            matches,
-            ambiguous,
+        TextResult {
+            scored,
             codes,
             captures: exact.captures,
-            truncated,
-            other_field: query.other_field.map(str::to_string),
+            other_field: query.other_field,
         }
     }
 
@@ -532,8 +784,8 @@ impl Kb {
     /// first entry of a code's table row is its main explanation, and a code whose context
     /// names a namespace it is not in ("error code: 0x4" from a client we have no table for)
     /// is weaker.
-    fn code_evidence(&self, codes: &[CodeFinding]) -> HashMap<usize, (f32, Vec<Reason>)> {
-        let mut out: HashMap<usize, (f32, Vec<Reason>)> = HashMap::new();
+    fn code_evidence(&self, codes: &[CodeFinding]) -> HashMap<usize, CodeEvidence> {
+        let mut out: HashMap<usize, CodeEvidence> = HashMap::new();
         for finding in codes {
             // The first entry of each interpretation is its main explanation; several main
             // explanations (0x4 means different things in different namespaces) share the
@@ -548,7 +800,7 @@ impl Kb {
                 .interpretations
                 .iter()
                 .any(|i| i.supported_by_context);
-            let mut best: HashMap<usize, (f32, Reason)> = HashMap::new();
+            let mut best: HashMap<usize, (f32, Reason, Role)> = HashMap::new();
             let mut agreeing: HashMap<usize, usize> = HashMap::new();
             for interp in &finding.interpretations {
                 let fit = if interp.supported_by_context {
@@ -568,24 +820,32 @@ impl Kb {
                     let primary = if rank == 0 { 1.0 } else { 0.7 };
                     let score = 0.9 * finding.strength * fit * spread * primary;
                     *agreeing.entry(i).or_default() += 1;
-                    if best.get(&i).is_none_or(|(s, _)| score > *s) {
+                    if best.get(&i).is_none_or(|(s, _, _)| score > *s) {
                         let reason = Reason::Code {
                             code: finding.text.clone(),
                             namespace: interp.namespace,
                             display: interp.display.clone(),
                             name: interp.name.clone(),
                         };
-                        best.insert(i, (score, reason));
+                        best.insert(i, (score, reason, interp.role));
                     }
                 }
             }
-            for (i, (score, reason)) in best {
+            for (i, (score, reason, role)) in best {
                 // Several namespaces agreeing on one entry make it the likelier reading.
                 let votes = agreeing.get(&i).copied().unwrap_or(1);
                 let score = (score * (1.0 + 0.1 * (votes - 1) as f32)).min(0.95);
-                let slot = out.entry(i).or_insert((0.0, Vec::new()));
-                slot.0 = combine(&[slot.0, score]);
-                slot.1.push(reason);
+                let slot = out.entry(i).or_insert(CodeEvidence {
+                    score: 0.0,
+                    reasons: Vec::new(),
+                    role: Role::Consequence,
+                });
+                slot.score = combine(&[slot.score, score]);
+                slot.reasons.push(reason);
+                // Any code that names a cause makes the code evidence a cause.
+                if role == Role::Cause {
+                    slot.role = Role::Cause;
+                }
             }
         }
         out

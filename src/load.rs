@@ -4,7 +4,7 @@
 //! problem so that one run lists them all (like a compiler, not like a fail-fast parser).
 
 use crate::error::{Diagnostic, Error, Severity};
-use crate::model::{CodeTable, Entry, PLACEHOLDERS};
+use crate::model::{ClientStrings, CodeTable, Entry, PLACEHOLDERS};
 use regex::Regex;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -22,6 +22,8 @@ pub struct SourceFile {
 pub(crate) struct Loaded {
     pub entries: Vec<(Entry, String)>,
     pub tables: Vec<(CodeTable, String)>,
+    /// The clients' harvested strings (`clients/<client>.toml`).
+    pub clients: Vec<(ClientStrings, String)>,
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -77,12 +79,27 @@ fn collect_toml(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<(), Err
     Ok(())
 }
 
-/// A file under a `codes` folder is a code table; any other `.toml` is an entry.
-fn is_code_table(path: &str) -> bool {
-    Path::new(path)
+/// What a KB file holds, by the folder it is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileKind {
+    /// Under `codes/`: a code table.
+    CodeTable,
+    /// Under `clients/`: a client's harvested strings.
+    Client,
+    /// Anywhere else: an entry.
+    Entry,
+}
+
+fn file_kind(path: &str) -> FileKind {
+    match Path::new(path)
         .parent()
         .and_then(|p| p.file_name())
-        .is_some_and(|name| name == "codes")
+        .and_then(|n| n.to_str())
+    {
+        Some("codes") => FileKind::CodeTable,
+        Some("clients") => FileKind::Client,
+        _ => FileKind::Entry,
+    }
 }
 
 /// Parses and validates a set of files as one KB. Errors stop the load; warnings are kept.
@@ -93,16 +110,16 @@ pub(crate) fn load(files: &[SourceFile], lint: bool) -> Result<Loaded, Error> {
     let mut loaded = Loaded::default();
     let mut problems = Vec::new();
     for file in files {
-        if is_code_table(&file.path) {
-            match toml::from_str::<CodeTable>(&file.text) {
-                Ok(table) => loaded.tables.push((table, file.path.clone())),
-                Err(e) => problems.push(toml_problem(file, &e)),
+        let path = file.path.clone();
+        let parsed = match file_kind(&file.path) {
+            FileKind::CodeTable => {
+                toml::from_str(&file.text).map(|t| loaded.tables.push((t, path)))
             }
-        } else {
-            match toml::from_str::<Entry>(&file.text) {
-                Ok(entry) => loaded.entries.push((entry, file.path.clone())),
-                Err(e) => problems.push(toml_problem(file, &e)),
-            }
+            FileKind::Client => toml::from_str(&file.text).map(|c| loaded.clients.push((c, path))),
+            FileKind::Entry => toml::from_str(&file.text).map(|e| loaded.entries.push((e, path))),
+        };
+        if let Err(e) = parsed {
+            problems.push(toml_problem(file, &e));
         }
     }
     let texts: HashMap<&str, &str> = files
@@ -373,10 +390,91 @@ fn validate(loaded: &Loaded, texts: &HashMap<&str, &str>, lint: bool) -> Vec<Dia
             }
         }
     }
+    for (client, file) in &loaded.clients {
+        validate_client(client, file, text_of(file), &ids, &mut out);
+    }
     if lint {
         warn_shared_messages(loaded, texts, &mut out);
     }
     out
+}
+
+/// A client's strings: each names one existing entry, a missing slug or the reason it is
+/// ignored, and was read in a version the file records at a full commit.
+fn validate_client(
+    client: &ClientStrings,
+    file: &str,
+    text: &str,
+    ids: &HashSet<&str>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut error = |message: String, offset, help: &str| {
+        let mut d = diagnostic(Severity::Error, "KB011", message, file, text, offset);
+        d.help = Some(help.to_string());
+        out.push(d);
+    };
+    if !client.repository.starts_with("https://") {
+        error(
+            format!("repository `{}` is not an https URL", client.repository),
+            locate(text, "repository", ""),
+            "give the public repository the strings were read from",
+        );
+    }
+    for v in &client.versions {
+        if v.commit.len() != 40 || !v.commit.bytes().all(|b| b.is_ascii_hexdigit()) {
+            error(
+                format!(
+                    "version `{}`: commit `{}` is not 40 hex digits",
+                    v.label, v.commit
+                ),
+                locate(text, "commit", &v.commit),
+                "record the full commit the strings were read at",
+            );
+        }
+    }
+    for s in &client.strings {
+        let at = locate(text, "text", &s.text);
+        let given = [s.entry.is_some(), s.missing.is_some(), s.ignored.is_some()];
+        if given.iter().filter(|g| **g).count() != 1 {
+            error(
+                format!(
+                    "string `{}` needs exactly one of entry, missing, ignored",
+                    s.text
+                ),
+                at,
+                "a harvested string is a wording of one entry, a missing entry, or ignored",
+            );
+        }
+        if let Some(id) = &s.entry {
+            if !ids.contains(id.as_str()) {
+                error(
+                    format!(
+                        "string `{}` points to entry `{id}`, which does not exist",
+                        s.text
+                    ),
+                    at,
+                    "use an entry id from `rdperr list`, or `missing = \"slug\"`",
+                );
+            }
+        }
+        if s.text.trim().is_empty() {
+            error(
+                "a string's text is empty".into(),
+                at,
+                "harvest the text as printed",
+            );
+        }
+        if !client.versions.iter().any(|v| v.label == s.version) {
+            error(
+                format!(
+                    "string `{}`: version `{}` is not a [[version]] label",
+                    s.text, s.version
+                ),
+                at,
+                "every string names the [[version]] it was read in",
+            );
+        }
+    }
 }
 
 /// Warnings: things that load fine but make the KB weaker.

@@ -228,6 +228,123 @@ pub struct CodeRow {
     pub entries: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// `consequence` for a generic outcome that many causes end in (FreeRDP's
+    /// ERRCONNECT_CONNECT_TRANSPORT_FAILED): in a paste that also holds a cause, the cause
+    /// decides the entry.
+    #[serde(default, skip_serializing_if = "Role::is_cause")]
+    pub role: Role,
+}
+
+/// What a code or a client's string says about a failure.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// It names a specific failure (a logon status, a certificate verdict, a licensing alert).
+    #[default]
+    Cause,
+    /// A generic outcome that many causes end in ("transport failed", "connection closed").
+    Consequence,
+}
+
+impl Role {
+    pub fn is_cause(&self) -> bool {
+        *self == Role::Cause
+    }
+}
+
+/// The user-facing strings of one RDP client or server, harvested from its public source:
+/// `kb/clients/<client>.toml`. Each string is a wording of the entry it means, a real error
+/// the KB has no entry for yet, or ignored with the reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientStrings {
+    /// Short id: `freerdp`, `rdesktop`, `xrdp` ...
+    pub client: String,
+    /// The name people know it by.
+    pub name: String,
+    /// The public repository the strings were read from (`https://github.com/owner/name`).
+    pub repository: String,
+    /// The source versions read, each at a commit.
+    #[serde(rename = "version", default)]
+    pub versions: Vec<SourceVersion>,
+    #[serde(rename = "string", default)]
+    pub strings: Vec<ClientString>,
+    /// Whole groups of strings left out, with the reason.
+    #[serde(
+        rename = "ignored_rule",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub ignored_rules: Vec<IgnoredRule>,
+}
+
+/// One source version of a client that strings were read from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceVersion {
+    /// `2.x`, `3.x`, `main` ...
+    pub label: String,
+    /// The tag or branch.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// The commit read (40 hex digits).
+    pub commit: String,
+}
+
+/// One string a client prints, as printed, with `<value>` where it prints a variable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientString {
+    pub text: String,
+    /// The entry the string means.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<String>,
+    /// A real error with no entry yet (a slug naming it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<String>,
+    /// Why the string is not a wording of any entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignored: Option<String>,
+    #[serde(default, skip_serializing_if = "Role::is_cause")]
+    pub role: Role,
+    /// `error`, `warn`, `info`, `dialog`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    /// Path in the repository.
+    pub file: String,
+    pub line: u32,
+    /// The label of the [`SourceVersion`] it was read in.
+    pub version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A group of a client's strings left out on purpose.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IgnoredRule {
+    /// A path or glob in the repository.
+    pub files: String,
+    pub reason: String,
+    /// Strings left out by this rule.
+    pub count: u32,
+}
+
+impl ClientStrings {
+    /// The public link to a string's line at the commit it was read at.
+    pub fn link(&self, s: &ClientString) -> String {
+        let commit = self
+            .versions
+            .iter()
+            .find(|v| v.label == s.version)
+            .map_or("HEAD", |v| v.commit.as_str());
+        format!(
+            "{}/blob/{commit}/{}#L{}",
+            self.repository.trim_end_matches('/'),
+            s.file,
+            s.line
+        )
+    }
 }
 
 macro_rules! string_enum {

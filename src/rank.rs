@@ -7,7 +7,7 @@
 //! phrases, how much of the query they explain. Typos cost a little; unknown words cost
 //! nothing unless the phrase is too short to stand on its own.
 
-use crate::model::Entry;
+use crate::model::{Entry, Role};
 use crate::normalize::{
     is_code_like, is_domain_word, is_stopword, normalize, tokens_of_normalized, typo_budget, Token,
 };
@@ -30,7 +30,13 @@ pub enum Reason {
         name: Option<String>,
     },
     /// One of the entry's wordings appears in the query word for word.
-    Phrase { phrase: String },
+    Phrase {
+        phrase: String,
+        /// The client or server that prints this wording (`freerdp`, `xrdp` ...), when it is
+        /// one of the strings harvested from a client's source.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client: Option<String>,
+    },
     /// Words of one of the entry's wordings appear in the query, some perhaps mistyped.
     Terms {
         phrase: String,
@@ -43,6 +49,9 @@ pub enum Reason {
     Fragment { fragment: String, phrase: String },
     /// One of the entry's regular expressions matched.
     Pattern { pattern: String },
+    /// A line of the same paste that shows only a generic consequence of the failure
+    /// ("ERRCONNECT_CONNECT_TRANSPORT_FAILED"): kept to show it was seen and outranked.
+    Consequence { line: usize, text: String },
 }
 
 /// A mistyped word and what it was taken for.
@@ -58,6 +67,16 @@ pub enum PhraseKind {
     Message,
     Title,
     Keyword,
+    /// A string a client or server prints, harvested from its source (`kb/clients/`).
+    Client,
+}
+
+/// A client's string that is a wording of an entry, as the scorer takes it.
+#[derive(Debug, Clone)]
+pub(crate) struct ClientWording {
+    pub text: String,
+    pub client: String,
+    pub role: Role,
 }
 
 /// A wording of an entry, tokenised once at start-up.
@@ -70,6 +89,10 @@ pub(crate) struct Phrase {
     pub kind: PhraseKind,
     /// A wording in another language.
     pub localized: bool,
+    /// The client that prints it, for a harvested client string.
+    pub client: Option<String>,
+    /// Whether the wording names a cause or a generic consequence.
+    pub role: Role,
     /// Content words (stems), in order, with their unstemmed form.
     pub words: Vec<(String, String)>,
 }
@@ -123,14 +146,15 @@ fn content_words_of_normalized(normalized: &str) -> Vec<(String, String)> {
 }
 
 impl Prepared {
-    pub fn build(entries: &[Arc<Entry>]) -> Prepared {
+    /// `clients[e]` lists the harvested client strings that are wordings of entry `e`.
+    pub fn build(entries: &[Arc<Entry>], clients: &[Vec<ClientWording>]) -> Prepared {
         let mut phrases = Vec::with_capacity(entries.len());
         let mut vocab = Vec::with_capacity(entries.len());
         let mut df: HashMap<String, usize> = HashMap::default();
         let mut words: HashMap<String, String> = HashMap::default();
-        for entry in entries {
+        for (e, entry) in entries.iter().enumerate() {
             let mut list = Vec::new();
-            let mut add = |text: &str, kind, localized: bool| {
+            let mut add = |text: &str, kind, localized: bool, client: Option<&ClientWording>| {
                 let normalized = normalize(&without_placeholders(text));
                 let w = content_words_of_normalized(&normalized);
                 if !w.is_empty() {
@@ -139,25 +163,33 @@ impl Prepared {
                         normalized,
                         kind,
                         localized,
+                        client: client.map(|c| c.client.clone()),
+                        role: client.map_or(Role::Cause, |c| c.role),
                         words: w,
                     });
                 }
             };
-            add(&entry.title, PhraseKind::Title, false);
+            add(&entry.title, PhraseKind::Title, false, None);
             for m in &entry.messages {
-                add(m, PhraseKind::Message, false);
+                add(m, PhraseKind::Message, false, None);
             }
             for l in &entry.localized {
-                add(&l.text, PhraseKind::Message, true);
+                add(&l.text, PhraseKind::Message, true, None);
             }
             for k in &entry.keywords {
-                add(k, PhraseKind::Keyword, false);
+                add(k, PhraseKind::Keyword, false, None);
             }
-            let v: HashSet<String> = list
-                .iter()
+            for c in clients.get(e).into_iter().flatten() {
+                add(&c.text, PhraseKind::Client, false, Some(c));
+            }
+            // A client's strings are evidence when a query contains most of one, but they do
+            // not widen the entry's vocabulary or change how rare a word is: hundreds of log
+            // strings would otherwise make every entry that has them match any log.
+            let own = || list.iter().filter(|p| p.kind != PhraseKind::Client);
+            let v: HashSet<String> = own()
                 .flat_map(|p| p.words.iter().map(|(s, _)| s.clone()))
                 .collect();
-            for p in &list {
+            for p in own() {
                 for (stem, word) in &p.words {
                     words.entry(word.clone()).or_insert_with(|| stem.clone());
                 }
@@ -183,11 +215,20 @@ impl Prepared {
             .cloned()
             .collect();
         let n = entries.len().max(1) as f32;
-        let idf: HashMap<String, f32> = df
+        let mut idf: HashMap<String, f32> = df
             .into_iter()
             .map(|(s, d)| (s, (1.0 + n / d as f32).ln()))
             .collect();
         let max_idf = (1.0 + n).ln();
+        // Words only a client's strings use are known (a query's word must hit them), and as
+        // rare as a word one entry uses.
+        for p in phrases.iter().flatten() {
+            if p.kind == PhraseKind::Client {
+                for (stem, _) in &p.words {
+                    idf.entry(stem.clone()).or_insert(max_idf);
+                }
+            }
+        }
         let mut words_by_len: HashMap<usize, Vec<(String, String)>> = HashMap::default();
         for (word, stem) in words {
             words_by_len
@@ -421,6 +462,9 @@ pub(crate) struct TextScore {
     /// reads as one of the entry's messages rather than merely sharing its words.
     pub wording: f32,
     pub reason: Option<Reason>,
+    /// The role of the wording that scored best (a client's generic "connection closed" is a
+    /// consequence).
+    pub role: Role,
 }
 
 /// Scores one entry's wordings against the query. `exact` lists wordings (by index) that the
@@ -442,10 +486,17 @@ pub(crate) fn score_entry(
         score: 0.0,
         wording: 0.0,
         reason: None,
+        role: Role::Cause,
     };
     let vocab = &prepared.vocab[entry_index];
     let mut best_phrase: Option<usize> = None;
     for (pi, phrase) in prepared.phrases[entry_index].iter().enumerate() {
+        // A client's string is what a program prints: a paste of its output holds it word for
+        // word, so it counts only when found so. Scattered, its words ("connection closed")
+        // are in every log.
+        if phrase.kind == PhraseKind::Client && !exact.contains(&pi) {
+            continue;
+        }
         let mut total = 0.0;
         let mut got = 0.0;
         // Declared before `positions`, which may borrow it for a gap filled below.
@@ -572,7 +623,7 @@ pub(crate) fn score_entry(
             // When entries share a wording, the one it is the title of explains it first.
             // The title's owner wins only when nothing else in the query tells entries apart.
             PhraseKind::Title => score *= 1.02,
-            PhraseKind::Message => {}
+            PhraseKind::Message | PhraseKind::Client => {}
         }
         if score > best.score {
             best.score = score;
@@ -582,10 +633,12 @@ pub(crate) fn score_entry(
     // The reason is written out for the winning wording only.
     if let Some(pi) = best_phrase {
         let phrase = &prepared.phrases[entry_index][pi];
+        best.role = phrase.role;
         best.reason = Some(
             if exact.contains(&pi) && phrase.kind != PhraseKind::Keyword {
                 Reason::Phrase {
                     phrase: phrase.text.clone(),
+                    client: phrase.client.clone(),
                 }
             } else {
                 phrase_terms_reason(phrase, terms)
@@ -633,6 +686,7 @@ pub(crate) fn score_entry(
         let term_score = 0.72 * explained * amount + 0.1 * best.score;
         if term_score > best.score {
             best.score = term_score;
+            best.role = Role::Cause;
             if best.reason.is_none() {
                 best.reason = Some(Reason::Terms {
                     phrase: String::new(),

@@ -567,6 +567,7 @@ fn reason_text(r: &Reason) -> String {
             format!("part of its message: \"{}\"", sanitize(fragment))
         }
         Reason::Pattern { .. } => "pattern".to_string(),
+        Reason::Consequence { line, .. } => format!("line {line} is a consequence"),
     }
 }
 

@@ -131,7 +131,9 @@ impl CodeIndex {
 
     fn slot(&mut self, ns: Namespace, value: i64) -> &mut Row {
         let key = code_key(value);
-        self.by_value.entry(key).or_default().push(ns);
+        if !ns.named_only() {
+            self.by_value.entry(key).or_default().push(ns);
+        }
         let row = self.rows.entry((ns, key)).or_default();
         row.value = value;
         row
@@ -167,12 +169,13 @@ impl CodeIndex {
         entries: &[std::sync::Arc<Entry>],
         hints: &[Namespace],
     ) -> Vec<Interpretation> {
-        let mut out: Vec<Interpretation> = self
-            .by_value
-            .get(&key)
-            .into_iter()
-            .flatten()
-            .filter(|ns| namespaces.is_none_or(|allowed| allowed.contains(ns)))
+        // Named namespaces are looked up directly: a named-only namespace is not in `by_value`.
+        let spaces: &[Namespace] = match namespaces {
+            Some(list) => list,
+            None => self.by_value.get(&key).map_or(&[], Vec::as_slice),
+        };
+        let mut out: Vec<Interpretation> = spaces
+            .iter()
             .filter_map(|&ns| self.interpretation(ns, key, entries, hints.contains(&ns)))
             .collect();
         out.sort_by_key(|i| (!i.supported_by_context, i.entries.is_empty(), i.namespace));
@@ -312,7 +315,7 @@ static CODE_WORDS: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// A symbolic name worth indexing: upper-case with underscores, or a camelCase API name.
-pub(crate) fn is_symbolic(name: &str) -> bool {
+pub fn is_symbolic(name: &str) -> bool {
     name.len() > 4
         && !name.contains(' ')
         && (name.contains('_')

@@ -149,7 +149,127 @@ pub fn generate(kb: &Kb) -> Vec<DocFile> {
             text: namespace_page(kb, ns),
         });
     }
+    if !kb.clients().is_empty() {
+        files.push(DocFile {
+            path: "src/clients/index.md".into(),
+            text: clients_index(kb),
+        });
+    }
+    for client in kb.clients() {
+        files.push(DocFile {
+            path: format!("src/clients/{}.md", client.client),
+            text: client_page(client),
+        });
+    }
     files
+}
+
+/// How a client's harvested strings were used: (harvested, mapped, missing, ignored one by
+/// one, ignored by rule).
+fn client_counts(c: &crate::ClientStrings) -> (usize, usize, usize, usize, u64) {
+    let mapped = c.strings.iter().filter(|s| s.entry.is_some()).count();
+    let missing = c.strings.iter().filter(|s| s.missing.is_some()).count();
+    let ignored = c.strings.iter().filter(|s| s.ignored.is_some()).count();
+    let by_rule: u64 = c.ignored_rules.iter().map(|r| u64::from(r.count)).sum();
+    (c.strings.len(), mapped, missing, ignored, by_rule)
+}
+
+fn clients_index(kb: &Kb) -> String {
+    let mut s = String::from(
+        "# What each client prints
+
+The errors and warnings that RDP clients and servers print, harvested from their public source at a recorded commit. Each string is a wording of the entry it means (rdperr finds it word for word in a pasted log), a real error with no entry yet, or left out with the reason. Strings marked *consequence* are generic outcomes that many causes end in: when a paste also holds a cause, the cause decides.
+
+| client | strings | mapped to an entry | no entry yet | ignored | ignored by rule |
+|---|---:|---:|---:|---:|---:|
+",
+    );
+    for c in kb.clients() {
+        let (all, mapped, missing, ignored, by_rule) = client_counts(c);
+        let _ = writeln!(
+            s,
+            "| [{}]({}.md) | {all} | {mapped} | {missing} | {ignored} | {by_rule} |",
+            escape(&c.name),
+            c.client
+        );
+    }
+    s
+}
+
+fn client_page(c: &crate::ClientStrings) -> String {
+    let (all, mapped, missing, ignored, by_rule) = client_counts(c);
+    let mut s = format!(
+        "# {}
+
+Read from <{}> at:
+
+",
+        escape(&c.name),
+        escape(&c.repository)
+    );
+    for v in &c.versions {
+        let _ = writeln!(
+            s,
+            "- {} (`{}`, commit `{}`)",
+            escape(&v.label),
+            escape(&v.reference),
+            escape(&v.commit)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "
+{all} strings: {mapped} mapped to an entry, {missing} with no entry yet, {ignored} ignored one by one; {by_rule} more left out by the rules at the end.
+"
+    );
+    s.push_str(
+        "| string | answer | source |
+|---|---|---|
+",
+    );
+    for item in &c.strings {
+        let answer = match (&item.entry, &item.missing, &item.ignored) {
+            (Some(id), ..) => {
+                let role = if item.role == crate::Role::Consequence {
+                    " (consequence)"
+                } else {
+                    ""
+                };
+                format!("[{id}](../errors/{id}.md){role}")
+            }
+            (_, Some(slug), _) => format!("no entry yet: {}", escape(slug)),
+            (_, _, Some(why)) => format!("ignored: {}", escape(why)),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {answer} | [{}:{}]({}) |",
+            escape(&item.text),
+            escape(&item.file),
+            item.line,
+            escape(&c.link(item))
+        );
+    }
+    if !c.ignored_rules.is_empty() {
+        s.push_str(
+            "
+## Left out by rule
+
+| files | strings | why |
+|---|---:|---|
+",
+        );
+        for r in &c.ignored_rules {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} |",
+                escape(&r.files),
+                r.count,
+                escape(&r.reason)
+            );
+        }
+    }
+    s
 }
 
 const BOOK_TOML: &str = r#"[book]
@@ -219,6 +339,12 @@ fn summary(kb: &Kb) -> String {
         let _ = writeln!(s, "  - [{}](codes/{ns}.md)", ns.label());
     }
     s.push_str("- [Every message](messages.md)\n");
+    if !kb.clients().is_empty() {
+        s.push_str("- [What each client prints](clients/index.md)\n");
+        for c in kb.clients() {
+            let _ = writeln!(s, "  - [{}](clients/{}.md)", escape(&c.name), c.client);
+        }
+    }
     s
 }
 

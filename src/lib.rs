@@ -65,6 +65,9 @@ const WHOLE_PASTE_WEIGHT: f32 = 0.85;
 /// What a piece whose evidence is only a generic consequence ("transport failed", "connection
 /// closed") keeps of its confidence when another piece of the same paste names a cause.
 const CONSEQUENCE_FACTOR: f32 = 0.5;
+/// A cause outranks the consequences beside it only when it is itself this sure: a word or
+/// two that happen to fit some entry do not push aside a client's exact "Unable to connect".
+const CAUSE_CONFIDENCE: f32 = 0.7;
 /// Lines of one log scored on their own, the most telling first (errors before debug chatter).
 const MAX_SCORED_LINES: usize = 200;
 /// Consequence lines kept as reasons of the cause that outranked them.
@@ -75,7 +78,7 @@ const MAX_CONSEQUENCE_REASONS: usize = 3;
 fn demote_consequences(mut pieces: Vec<Scored>) -> Vec<Scored> {
     let cause_found = pieces
         .iter()
-        .any(|p| p.role == Role::Cause && p.confidence >= MIN_CONFIDENCE);
+        .any(|p| p.role == Role::Cause && p.confidence >= CAUSE_CONFIDENCE);
     if cause_found {
         for p in pieces.iter_mut().filter(|p| p.role == Role::Consequence) {
             p.confidence *= CONSEQUENCE_FACTOR;
@@ -523,12 +526,19 @@ impl Kb {
     fn text_engine(&self) -> &TextEngine {
         self.inner.text.get_or_init(|| {
             let prepared = Prepared::build(&self.inner.entries, &self.client_wordings());
-            let texts: Vec<Vec<&str>> = prepared
+            let wordings: Vec<Vec<phrases::Wording<'_>>> = prepared
                 .phrases
                 .iter()
-                .map(|list| list.iter().map(|p| p.text.as_str()).collect())
+                .map(|list| {
+                    list.iter()
+                        .map(|p| phrases::Wording {
+                            text: &p.text,
+                            whole: p.kind == rank::PhraseKind::Client,
+                        })
+                        .collect()
+                })
                 .collect();
-            let phrases = PhraseFinder::build(&self.inner.entries, &texts);
+            let phrases = PhraseFinder::build(&self.inner.entries, &wordings);
             // Without the index, candidates still come from phrases and codes; an index that
             // fails to build in RAM is not worth failing the lookup for.
             let index = search::TextIndex::build(&self.inner.entries, &prepared).ok();
@@ -653,7 +663,7 @@ impl Kb {
         }
         let cause_found = pieces
             .iter()
-            .any(|p| p.role == Role::Cause && p.confidence >= MIN_CONFIDENCE);
+            .any(|p| p.role == Role::Cause && p.confidence >= CAUSE_CONFIDENCE);
         let mut consequences: Vec<(f32, LineRef)> = pieces
             .iter()
             .filter(|p| cause_found && p.role == Role::Consequence)

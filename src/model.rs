@@ -330,6 +330,17 @@ pub struct IgnoredRule {
     pub count: u32,
 }
 
+impl ClientString {
+    /// True when the matcher can find this string word for word in a paste: one part of it
+    /// between the printed values has three words or more. "HTTP status: <value>" says too
+    /// little to be told from other text, and a lone symbol is a code name.
+    pub fn findable(&self) -> bool {
+        crate::phrases::literal_parts(&self.text)
+            .iter()
+            .any(|part| part.split(' ').count() >= crate::phrases::MIN_SEGMENT_WORDS)
+    }
+}
+
 impl ClientStrings {
     /// The public link to a string's line at the commit it was read at.
     pub fn link(&self, s: &ClientString) -> String {
@@ -426,6 +437,7 @@ string_enum! {
         Errconnect => "errconnect",
         Licensing => "licensing",
         Client => "client",
+        NegotiationFailure => "negotiation-failure",
     }
 }
 
@@ -446,7 +458,14 @@ impl Namespace {
             Namespace::Errconnect => "FreeRDP ERRCONNECT",
             Namespace::Licensing => "RDP licensing error",
             Namespace::Client => "Remote Desktop client code",
+            Namespace::NegotiationFailure => "RDP negotiation failure",
         }
+    }
+
+    /// True for a namespace whose codes are only ever shown by name (HYBRID_REQUIRED_BY_SERVER):
+    /// its small values (1 to 6) are not offered as readings of a bare number.
+    pub fn named_only(self) -> bool {
+        self == Namespace::NegotiationFailure
     }
 
     /// How a value of this namespace is written by the tools that show it.
@@ -459,7 +478,8 @@ impl Namespace {
             | Namespace::Hresult
             | Namespace::Errinfo
             | Namespace::Errconnect
-            | Namespace::Licensing => format!("0x{bits:X}"),
+            | Namespace::Licensing
+            | Namespace::NegotiationFailure => format!("0x{bits:X}"),
             Namespace::Aadsts => format!("AADSTS{value}"),
             Namespace::Win32 => format!("{value} (0x{bits:X})"),
             Namespace::ExtendedReason

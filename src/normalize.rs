@@ -408,6 +408,29 @@ const FOREIGN: &[&str] = &[
     "connect azaccount",
     "connect azureaccount",
     "az login",
+    // The neighbouring fields whose errors share Windows status codes and sign-in wordings
+    // with ours: remote PowerShell, file shares, VPNs, Citrix, Kerberos tools, and sign-in
+    // libraries of applications.
+    "pywinrm",
+    "pssession",
+    "psremoting",
+    "smb",
+    "samba",
+    "cifs",
+    "smbclient",
+    "vpn",
+    "openvpn",
+    "anyconnect",
+    "l2tp",
+    "ipsec",
+    "wireguard",
+    "citrix",
+    "xenapp",
+    "xendesktop",
+    "icaclient",
+    "kinit",
+    "msal",
+    "adal",
 ];
 
 /// Words that place a text in rdperr's field.

@@ -40,14 +40,26 @@ fn general_captures(raw: &str, out: &mut BTreeMap<String, String>) {
 }
 
 /// Segments shorter than this (in words) are too common to count as a phrase on their own.
-const MIN_SEGMENT_WORDS: usize = 3;
+pub(crate) const MIN_SEGMENT_WORDS: usize = 3;
 
 #[derive(Debug)]
 pub(crate) struct PhraseFinder {
     automaton: Option<AhoCorasick>,
     /// For each automaton pattern: (entry index, phrase index in `rank::Prepared`).
     owners: Vec<Vec<(usize, usize)>>,
+    /// (entry, phrase) -> every placeholder-free part of a wording that must be found whole:
+    /// a client's string is printed whole, so all of its parts are in a paste of it, not only
+    /// the longest ("Private key <value> and certificate <value> do not match" is not any
+    /// text with "do not match" in it).
+    parts: HashMap<(usize, usize), Vec<String>>,
     patterns: Vec<Vec<Regex>>,
+}
+
+/// A wording to find, and whether all its parts must be there (a client's string) or its
+/// longest part is enough (a dialog people quote in part).
+pub(crate) struct Wording<'a> {
+    pub text: &'a str,
+    pub whole: bool,
 }
 
 /// What the exact search found.
@@ -61,24 +73,79 @@ pub(crate) struct ExactHits {
     pub captures: BTreeMap<String, String>,
 }
 
+/// True when `part` stands in `text` as whole words.
+fn has_words(text: &str, part: &str) -> bool {
+    memchr::memmem::find_iter(text.as_bytes(), part.as_bytes()).any(|i| {
+        let end = i + part.len();
+        (i == 0 || text.as_bytes()[i - 1] == b' ')
+            && (end == text.len() || text.as_bytes()[end] == b' ')
+    })
+}
+
+/// The parts of a wording between its `<placeholders>`, normalised. A word glued to a
+/// placeholder ("0x<value>", "<value>ms") is only the start or end of a printed word
+/// ("0x1F", "500ms"), so it is left out of its part.
+pub(crate) fn literal_parts(text: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut rest = text;
+    let mut glued_left = false;
+    loop {
+        let (literal, after) = match rest.find('<') {
+            Some(i) => (&rest[..i], Some(&rest[i..])),
+            None => (rest, None),
+        };
+        let glued_right = after.is_some() && literal.ends_with(|c: char| !c.is_whitespace());
+        let mut words: Vec<&str> = literal.split_whitespace().collect();
+        if glued_right {
+            words.pop();
+        }
+        if glued_left && !literal.starts_with(char::is_whitespace) && !words.is_empty() {
+            words.remove(0);
+        }
+        let part = normalize(&words.join(" "));
+        if !part.is_empty() {
+            parts.push(part);
+        }
+        let Some(after) = after else { break };
+        // Skip the placeholder itself; an unclosed `<` is text.
+        match after.find('>') {
+            Some(end) => {
+                rest = &after[end + 1..];
+                glued_left = true;
+            }
+            None => {
+                let part = normalize(after);
+                if !part.is_empty() {
+                    parts.push(part);
+                }
+                break;
+            }
+        }
+    }
+    parts
+}
+
 impl PhraseFinder {
-    /// `phrase_texts[e]` lists entry `e`'s wordings in the order `rank::Prepared` numbers them.
-    pub fn build(entries: &[Arc<Entry>], phrase_texts: &[Vec<&str>]) -> PhraseFinder {
+    /// `wordings[e]` lists entry `e`'s wordings in the order `rank::Prepared` numbers them.
+    pub fn build(entries: &[Arc<Entry>], wordings: &[Vec<Wording<'_>>]) -> PhraseFinder {
         let mut segment_owner: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
-        for (e, texts) in phrase_texts.iter().enumerate() {
-            for (p, text) in texts.iter().enumerate() {
+        let mut parts = HashMap::new();
+        for (e, list) in wordings.iter().enumerate() {
+            for (p, wording) in list.iter().enumerate() {
                 // A wording counts as found when its longest placeholder-free part is; parts
                 // between placeholders are what a dialog prints around a name.
-                let Some(longest) = text
-                    .split(['<', '>'])
-                    .step_by(2)
-                    .map(normalize)
-                    .max_by_key(|s| s.split(' ').count())
-                else {
+                let segments = literal_parts(wording.text);
+                let Some(longest) = segments.iter().max_by_key(|s| s.split(' ').count()) else {
                     continue;
                 };
                 if longest.split(' ').count() >= MIN_SEGMENT_WORDS {
-                    segment_owner.entry(longest).or_default().push((e, p));
+                    segment_owner
+                        .entry(longest.clone())
+                        .or_default()
+                        .push((e, p));
+                    if wording.whole && segments.len() > 1 {
+                        parts.insert((e, p), segments);
+                    }
                 }
             }
         }
@@ -99,6 +166,7 @@ impl PhraseFinder {
         PhraseFinder {
             automaton,
             owners,
+            parts,
             patterns,
         }
     }
@@ -150,7 +218,12 @@ impl PhraseFinder {
                 let end_ok = m.end() == normalized.len() || normalized.as_bytes()[m.end()] == b' ';
                 if start_ok && end_ok {
                     for &(e, p) in &self.owners[m.pattern().as_usize()] {
-                        hits.phrases.entry(e).or_default().insert(p);
+                        let whole = self.parts.get(&(e, p)).is_none_or(|parts| {
+                            parts.iter().all(|part| has_words(normalized, part))
+                        });
+                        if whole {
+                            hits.phrases.entry(e).or_default().insert(p);
+                        }
                     }
                 }
             }
@@ -173,5 +246,27 @@ impl PhraseFinder {
             }
         }
         hits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::literal_parts;
+
+    #[test]
+    fn parts_leave_out_words_glued_to_a_value() {
+        assert_eq!(
+            literal_parts("iso_connect(), expected ISO_PDU_CC, got 0x<value>"),
+            ["iso connect expected iso pdu cc got"]
+        );
+        assert_eq!(
+            literal_parts("ConnectLayer <value>:<value> [<value>ms] failed"),
+            ["connectlayer", "failed"]
+        );
+        assert_eq!(
+            literal_parts("Can't find the computer \"<computer>\". This might mean"),
+            ["can not find the computer", "this might mean"]
+        );
+        assert_eq!(literal_parts("a < b"), ["a", "b"]);
     }
 }

@@ -440,3 +440,60 @@ fn names_in_the_message_are_captured_for_commands() {
         Some("web01.contoso.com")
     );
 }
+
+/// Every client string that is a wording of an entry resolves to that entry when pasted as
+/// the client prints it (with a sample value where it prints one). Lone symbols such as
+/// ERRCONNECT_LOGON_FAILURE are code names, resolved by the code tables.
+#[test]
+fn every_mapped_client_string_resolves_to_its_entry() {
+    let kb = rdperr::Kb::embedded();
+    let mut wrong = Vec::new();
+    let mut checked = 0;
+    for client in kb.clients() {
+        for s in &client.strings {
+            let Some(id) = &s.entry else { continue };
+            // A lone symbol is a code name (the code tables read it), and "HTTP status:
+            // <value>" says too little to be found on its own.
+            if !s.findable() || rdperr::codes::is_symbolic(&s.text) {
+                continue;
+            }
+            let pasted = s.text.replace("<value>", "7");
+            let found = kb.lookup(&pasted);
+            checked += 1;
+            let ids: Vec<&str> = found.matches.iter().map(|m| m.id.as_str()).collect();
+            // Two entries may share a string word for word; then the string's entry must be
+            // among the equally likely answers. A consequence ("Unable to connect to RDP
+            // server") gives way to any cause the same words suggest, so it need only be
+            // among the first three.
+            let tied: Vec<&str> = if s.role == rdperr::Role::Consequence {
+                ids.iter().take(3).copied().collect()
+            } else {
+                found
+                    .matches
+                    .iter()
+                    .take_while(|m| {
+                        found.matches[0].confidence - m.confidence <= rdperr::AMBIGUITY_MARGIN
+                    })
+                    .map(|m| m.id.as_str())
+                    .collect()
+            };
+            if !tied.contains(&id.as_str()) {
+                wrong.push(format!(
+                    "{} {}:{}: {:?} -> {:?}, expected {id}",
+                    client.client,
+                    s.file,
+                    s.line,
+                    s.text,
+                    ids.iter().take(3).collect::<Vec<_>>()
+                ));
+            }
+        }
+    }
+    assert!(checked > 300, "only {checked} mapped strings");
+    assert!(
+        wrong.is_empty(),
+        "{} of {checked} mapped client strings resolve elsewhere:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}

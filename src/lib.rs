@@ -65,9 +65,10 @@ const WHOLE_PASTE_WEIGHT: f32 = 0.85;
 /// What a piece whose evidence is only a generic consequence ("transport failed", "connection
 /// closed") keeps of its confidence when another piece of the same paste names a cause.
 const CONSEQUENCE_FACTOR: f32 = 0.5;
-/// A cause outranks the consequences beside it only when it is itself this sure: a word or
-/// two that happen to fit some entry do not push aside a client's exact "Unable to connect".
-const CAUSE_CONFIDENCE: f32 = 0.7;
+/// A cause outranks a consequence beside it when its confidence is at least this share of the
+/// consequence's: a word or two that happen to fit some entry do not push aside a client's
+/// exact "Unable to connect", a dialog's own wording quoted in the same paste does.
+const CAUSE_SHARE: f32 = 0.6;
 /// Lines of one log scored on their own, the most telling first (errors before debug chatter).
 const MAX_SCORED_LINES: usize = 200;
 /// Consequence lines kept as reasons of the cause that outranked them.
@@ -76,16 +77,30 @@ const MAX_CONSEQUENCE_REASONS: usize = 3;
 /// Where one piece of evidence names a cause with some confidence, pieces whose evidence is
 /// only a generic consequence ("transport failed", "connection closed") count less.
 fn demote_consequences(mut pieces: Vec<Scored>) -> Vec<Scored> {
-    let cause_found = pieces
-        .iter()
-        .any(|p| p.role == Role::Cause && p.confidence >= CAUSE_CONFIDENCE);
-    if cause_found {
-        for p in pieces.iter_mut().filter(|p| p.role == Role::Consequence) {
+    let best_cause = best_cause(&pieces);
+    for p in pieces.iter_mut() {
+        if outranked(p, best_cause) {
             p.confidence *= CONSEQUENCE_FACTOR;
             p.order *= CONSEQUENCE_FACTOR;
         }
     }
     pieces
+}
+
+/// The confidence of the surest piece that names a cause.
+fn best_cause(pieces: &[Scored]) -> f32 {
+    pieces
+        .iter()
+        .filter(|p| p.role == Role::Cause)
+        .map(|p| p.confidence)
+        .fold(0.0, f32::max)
+}
+
+/// True when `p` is a consequence and a cause beside it is sure enough to outrank it.
+fn outranked(p: &Scored, best_cause: f32) -> bool {
+    p.role == Role::Consequence
+        && best_cause >= MIN_CONFIDENCE
+        && best_cause >= CAUSE_SHARE * p.confidence
 }
 
 /// What a log line at `level` keeps of its confidence: an error says what failed; debug
@@ -661,13 +676,10 @@ impl Kb {
                 pieces.push(s);
             }
         }
-        let cause_found = pieces
-            .iter()
-            .any(|p| p.role == Role::Cause && p.confidence >= CAUSE_CONFIDENCE);
+        let best_cause = best_cause(&pieces);
         let mut consequences: Vec<(f32, LineRef)> = pieces
             .iter()
-            .filter(|p| cause_found && p.role == Role::Consequence)
-            .filter(|p| p.confidence >= MIN_CONFIDENCE)
+            .filter(|p| outranked(p, best_cause) && p.confidence >= MIN_CONFIDENCE)
             .filter_map(|p| Some((p.confidence, p.line.clone()?)))
             .collect();
         let mut best: HashMap<usize, Scored> = HashMap::new();

@@ -131,7 +131,12 @@ static SHAPES: LazyLock<Vec<Shape>> = LazyLock::new(|| {
         ),
         shape(
             LogFormat::Rdesktop,
-            r"^\s*(?P<level>ERROR|WARNING|disconnect):\s+(?P<msg>.*)$",
+            r"^\s*(?P<level>ERROR|WARNING):\s+(?P<msg>.*)$",
+        ),
+        // rdesktop's "disconnect: <reason>." keeps its prefix: the reasons are printed with it.
+        shape(
+            LogFormat::Rdesktop,
+            r"^\s*(?P<msg>(?P<level>disconnect):\s+.*)$",
         ),
     ]
 });

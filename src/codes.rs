@@ -230,10 +230,21 @@ impl CodeIndex {
                     interpretations.extend(self.decode_value(low, Some(&[ns]), entries, &[ns]));
                 }
                 interpretations.extend(self.decode_value(value, None, entries, &hints));
+                // A one- or two-digit hex value in a longer text is a code only where a word
+                // like "code" or "error" says so; logs print flags and types the same way
+                // ("keyboard_type:[0x04]").
+                let short = h.as_str().trim_start_matches('0').len() <= 2;
+                let strength =
+                    if short && word_count > 3 && hints.is_empty() && !CODE_WORDS.is_match(&before)
+                    {
+                        SHORT_HEX_STRENGTH
+                    } else {
+                        1.0
+                    };
                 push(CodeFinding {
                     text: whole.as_str().to_string(),
                     interpretations,
-                    strength: 1.0,
+                    strength,
                     context: hints.clone(),
                 });
             } else if let Some(name) = cap.name("name") {
@@ -282,6 +293,9 @@ impl CodeIndex {
         findings
     }
 }
+
+/// How sure a short hex value ("0x04") with no word like "code" before it is a code at all.
+const SHORT_HEX_STRENGTH: f32 = 0.4;
 
 /// Namespaces whose codes people see written in decimal.
 const DECIMAL_NAMESPACES: &[Namespace] = &[

@@ -589,10 +589,17 @@ impl Kb {
     /// ("transport failed"), the cause decides. Each match says which line decided it.
     pub fn lookup_with(&self, text: &str, min_confidence: f32) -> Lookup {
         let (text, truncated) = cut(text);
-        let whole = self.score_text(text);
         let segments = logs::segments(&text[..floor_boundary(text, WORD_WINDOW)]);
-        let scored = if logs::has_log_lines(&segments) {
-            self.weigh_segments(whole.scored, &segments)
+        let is_log = logs::has_log_lines(&segments);
+        let whole = self.score_text(text);
+        let scored = if is_log {
+            // In a log the addresses are values (a lab on 127.0.0.1 is not a loopback error).
+            let bare = logs::without_addresses(text);
+            let scored = match bare {
+                std::borrow::Cow::Borrowed(_) => whole.scored,
+                std::borrow::Cow::Owned(bare) => self.score_text(&bare).scored,
+            };
+            self.weigh_segments(scored, &segments)
         } else {
             demote_consequences(whole.scored)
         };

@@ -451,7 +451,8 @@ const FOREIGN: &[&str] = &[
     "defender",
     "mysql",
     "postgres",
-    "oracle",
+    // Not "oracle" alone: CredSSP's fix is the "encryption oracle remediation".
+    "oracle database",
     // Other products that show Windows or Entra sign-in messages of their own: a SQL Server
     // login, an LDAP bind, an Azure PowerShell or CLI sign-in.
     "sql server",
@@ -508,8 +509,7 @@ const OURS: &[&str] = &[
     "entra",
     "aad",
     "azure ad",
-    "nla",
-    "credssp",
+    // "CredSSP" and "NLA" are not ours alone: WinRM and PowerShell remoting use CredSSP too.
     "mremoteng",
     "rdesktop",
     "rds",

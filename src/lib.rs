@@ -591,15 +591,14 @@ impl Kb {
         let (text, truncated) = cut(text);
         let segments = logs::segments(&text[..floor_boundary(text, WORD_WINDOW)]);
         let is_log = logs::has_log_lines(&segments);
-        let whole = self.score_text(text);
+        // In a log the addresses are values (a lab on 127.0.0.1 is not a loopback error).
+        let whole = if is_log {
+            self.score_text(&logs::without_addresses(text))
+        } else {
+            self.score_text(text)
+        };
         let scored = if is_log {
-            // In a log the addresses are values (a lab on 127.0.0.1 is not a loopback error).
-            let bare = logs::without_addresses(text);
-            let scored = match bare {
-                std::borrow::Cow::Borrowed(_) => whole.scored,
-                std::borrow::Cow::Owned(bare) => self.score_text(&bare).scored,
-            };
-            self.weigh_segments(scored, &segments)
+            self.weigh_segments(whole.scored, &segments)
         } else {
             demote_consequences(whole.scored)
         };

@@ -151,6 +151,7 @@ impl Prepared {
         let mut phrases = Vec::with_capacity(entries.len());
         let mut vocab = Vec::with_capacity(entries.len());
         let mut df: HashMap<String, usize> = HashMap::default();
+        let mut df_localized: HashMap<String, usize> = HashMap::default();
         let mut words: HashMap<String, String> = HashMap::default();
         for (e, entry) in entries.iter().enumerate() {
             let mut list = Vec::new();
@@ -194,8 +195,23 @@ impl Prepared {
                     words.entry(word.clone()).or_insert_with(|| stem.clone());
                 }
             }
-            for s in &v {
-                *df.entry(s.clone()).or_default() += 1;
+            // How rare an English word is comes from the English wordings only, and a word
+            // of another language from the wordings in other languages: adding a translation
+            // must not change how much "error" says in English.
+            let english: HashSet<&String> = own()
+                .filter(|p| !p.localized)
+                .flat_map(|p| p.words.iter().map(|(s, _)| s))
+                .collect();
+            for s in &english {
+                *df.entry((*s).clone()).or_default() += 1;
+            }
+            let foreign: HashSet<&String> = own()
+                .filter(|p| p.localized)
+                .flat_map(|p| p.words.iter().map(|(s, _)| s))
+                .filter(|s| !english.contains(s))
+                .collect();
+            for s in foreign {
+                *df_localized.entry(s.clone()).or_default() += 1;
             }
             phrases.push(list);
             vocab.push(v);
@@ -215,10 +231,13 @@ impl Prepared {
             .cloned()
             .collect();
         let n = entries.len().max(1) as f32;
-        let mut idf: HashMap<String, f32> = df
-            .into_iter()
-            .map(|(s, d)| (s, (1.0 + n / d as f32).ln()))
-            .collect();
+        let mut idf: HashMap<String, f32> = HashMap::default();
+        for (s, d) in df_localized {
+            idf.insert(s, (1.0 + n / d as f32).ln());
+        }
+        for (s, d) in df {
+            idf.insert(s, (1.0 + n / d as f32).ln());
+        }
         let max_idf = (1.0 + n).ln();
         // Words only a client's strings use are known (a query's word must hit them), and as
         // rare as a word one entry uses.

@@ -697,7 +697,8 @@ impl Kb {
         let mut out: Vec<Scored> = best.into_values().collect();
         // The consequences stay in the answer as reasons of the cause that outranked them.
         consequences.sort_by(|a, b| b.0.total_cmp(&a.0));
-        consequences.dedup_by(|a, b| a.1.line == b.1.line);
+        let mut shown = HashSet::new();
+        consequences.retain(|(_, line)| shown.insert(line.line));
         if let Some(top) = out.iter_mut().max_by(|a, b| a.order.total_cmp(&b.order)) {
             if top.role == Role::Cause {
                 for (_, line) in consequences.into_iter().take(MAX_CONSEQUENCE_REASONS) {

@@ -317,6 +317,18 @@ fn entry_text(out: &mut String, p: &Painter, m: &Match, lookup: &Lookup, opts: &
             }
         ))
     );
+    // In a pasted log, the line that decided, and the consequences it outranked.
+    if let Some(line) = &m.line {
+        let _ = writeln!(
+            out,
+            "{}",
+            p.dim(&format!(
+                "decided by line {}: {}",
+                line.line,
+                sanitize(line.text.trim())
+            ))
+        );
+    }
     let mut values = opts.values.clone();
     for (k, v) in &lookup.captures {
         values.entry(k.clone()).or_insert_with(|| v.clone());
@@ -551,6 +563,10 @@ fn reason_text(r: &Reason) -> String {
             namespace.label(),
             name.as_deref().map(|n| format!(" {n}")).unwrap_or_default()
         ),
+        Reason::Phrase {
+            client: Some(client),
+            ..
+        } => format!("exact message ({} prints it)", sanitize(client)),
         Reason::Phrase { .. } => "exact message".to_string(),
         Reason::Terms { matched, typos, .. } => {
             let mut s = format!("words: {}", matched.join(" "));

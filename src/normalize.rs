@@ -512,6 +512,7 @@ const OURS: &[&str] = &[
     // "CredSSP" and "NLA" are not ours alone: WinRM and PowerShell remoting use CredSSP too.
     "mremoteng",
     "rdesktop",
+    "xrdp",
     "rds",
 ];
 

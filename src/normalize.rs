@@ -113,7 +113,6 @@ static SYNONYM_INDEX: LazyLock<SynonymIndex> = LazyLock::new(|| {
 /// digit by one space, and maps synonyms to one form. Exact phrase search runs on the result.
 pub fn normalize(text: &str) -> String {
     let lower = fold_chars(text).to_lowercase();
-    let lower = segment_unspaced(&lower);
     // Words: runs of letters, digits and apostrophes, contractions expanded; an apostrophe left
     // inside a word ("o'neil") splits it.
     let mut words: Vec<&str> = Vec::with_capacity(lower.len() / 5 + 1);
@@ -147,58 +146,6 @@ pub fn normalize(text: &str) -> String {
         i += 1;
     }
     out
-}
-
-/// True for the scripts written without spaces between words: Han (Chinese, Japanese kanji),
-/// Hiragana and Katakana. Hangul is written with spaces and stays as it is.
-fn is_unspaced(c: char) -> bool {
-    matches!(c,
-        '\u{3040}'..='\u{30FF}'   // Hiragana, Katakana
-        | '\u{3400}'..='\u{4DBF}' // CJK Extension A
-        | '\u{4E00}'..='\u{9FFF}' // CJK Unified Ideographs
-        | '\u{F900}'..='\u{FAFF}' // CJK Compatibility Ideographs
-        | '\u{31F0}'..='\u{31FF}' // Katakana extensions
-    )
-}
-
-/// Text in scripts with no spaces between words becomes overlapping pairs of characters
-/// ("身份验证" -> "身份 份验 验证"), a word-free segmentation that needs no dictionary: a
-/// wording found inside a longer sentence still shares all its pairs with it, in order.
-fn segment_unspaced(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(is_unspaced) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() * 3);
-    let mut run: Vec<char> = Vec::new();
-    let flush = |run: &mut Vec<char>, out: &mut String| {
-        match run.len() {
-            0 => {}
-            1 => {
-                out.push(' ');
-                out.push(run[0]);
-                out.push(' ');
-            }
-            _ => {
-                for pair in run.windows(2) {
-                    out.push(' ');
-                    out.push(pair[0]);
-                    out.push(pair[1]);
-                }
-                out.push(' ');
-            }
-        }
-        run.clear();
-    };
-    for c in text.chars() {
-        if is_unspaced(c) {
-            run.push(c);
-        } else {
-            flush(&mut run, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut run, &mut out);
-    std::borrow::Cow::Owned(out)
 }
 
 fn push_word(out: &mut String, word: &str) {
@@ -661,24 +608,8 @@ mod tests {
     }
 
     #[test]
-    fn text_without_spaces_is_read_in_pairs() {
-        assert_eq!(
-            normalize("出现身份验证错误"),
-            "出现 现身 身份 份验 验证 证错 错误"
-        );
-        // A wording inside a longer sentence shares its pairs, in order.
-        let sentence = normalize("连接时出现身份验证错误。要求的函数不受支持");
-        assert!(sentence.contains("身份 份验 验证 证错 错误"));
-        assert_eq!(
-            normalize("CredSSP 認証エラー"),
-            "credssp 認証 証エ エラ ラー"
-        );
-        assert_eq!(normalize("원격 데스크톱"), "원격 데스크톱");
-    }
-
-    #[test]
     fn folds_full_width_forms() {
-        assert_eq!(normalize("错误代码： 0x708"), "错误 误代 代码 0x708");
+        assert_eq!(normalize("错误代码： 0x708"), "错误代码 0x708");
         assert_eq!(fold_chars("ＡＢＣ１"), "ABC1");
     }
 

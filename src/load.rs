@@ -433,7 +433,9 @@ fn validate_client(
         }
     }
     for s in &client.strings {
-        let at = locate(text, "text", &s.text);
+        // Found only when a problem is reported: searching the file for every string would
+        // cost more than loading it.
+        let at = || locate(text, "text", &s.text);
         let given = [s.entry.is_some(), s.missing.is_some(), s.ignored.is_some()];
         if given.iter().filter(|g| **g).count() != 1 {
             error(
@@ -441,7 +443,7 @@ fn validate_client(
                     "string `{}` needs exactly one of entry, missing, ignored",
                     s.text
                 ),
-                at,
+                at(),
                 "a harvested string is a wording of one entry, a missing entry, or ignored",
             );
         }
@@ -452,7 +454,7 @@ fn validate_client(
                         "string `{}` points to entry `{id}`, which does not exist",
                         s.text
                     ),
-                    at,
+                    at(),
                     "use an entry id from `rdperr list`, or `missing = \"slug\"`",
                 );
             }
@@ -460,7 +462,7 @@ fn validate_client(
         if s.text.trim().is_empty() {
             error(
                 "a string's text is empty".into(),
-                at,
+                at(),
                 "harvest the text as printed",
             );
         }
@@ -470,7 +472,7 @@ fn validate_client(
                     "string `{}`: version `{}` is not a [[version]] label",
                     s.text, s.version
                 ),
-                at,
+                at(),
                 "every string names the [[version]] it was read in",
             );
         }

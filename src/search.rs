@@ -53,7 +53,12 @@ impl TextIndex {
         for (i, entry) in entries.iter().enumerate() {
             let mut document = doc!(ordinal => i as u64);
             // Wordings come normalised from `Prepared`; only the causes are normalised here.
-            for phrase in &prepared.phrases[i] {
+            // A client's strings count only when found whole (`phrases`), so the fuzzy index
+            // does not need them.
+            for phrase in prepared.phrases[i]
+                .iter()
+                .filter(|p| p.kind != crate::rank::PhraseKind::Client)
+            {
                 document.add_text(text_field, &phrase.normalized);
             }
             for cause in &entry.causes {

@@ -121,6 +121,11 @@ static SHAPES: LazyLock<Vec<Shape>> = LazyLock::new(|| {
             LogFormat::Tracing,
             r"^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+\-]\d{2}:?\d{2})?\s+(?P<level>TRACE|DEBUG|INFO|WARN|ERROR)\s+[\w:.\-{}=\s]*?:\s+(?P<msg>.*)$",
         ),
+        // env_logger (Teleport's RDP client, rdp-rs): `[2023-05-27T14:37:05Z ERROR rdp_client] ...`.
+        shape(
+            LogFormat::Tracing,
+            r"^\s*\[\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\S*\s+(?P<level>TRACE|DEBUG|INFO|WARN|ERROR)\s+[\w:.\-]+\]\s*(?P<msg>.*)$",
+        ),
         shape(
             LogFormat::Syslog,
             r"^\s*(?:[A-Z][a-z]{2}\s+\d{1,2}\s+\d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\S*)\s+\S+\s+[\w.\-/]+(?:\[\d+\])?:\s*(?:(?P<level>ERROR|WARNING|INFO|DEBUG|TRACE|error|warning|info|debug)[:\s]\s*)?(?P<msg>.*)$",
@@ -266,6 +271,12 @@ mod tests {
             (l.format, l.level),
             (LogFormat::Tracing, Some(Level::Error))
         );
+        let l = one("[2023-05-27T14:37:05Z ERROR rdp_client] Rdp(RdpError(RdpError { kind: ProtocolNegFailure }))");
+        assert_eq!(
+            (l.format, l.level),
+            (LogFormat::Tracing, Some(Level::Error))
+        );
+        assert!(l.message.starts_with("Rdp(RdpError"));
         let l = one("disconnect: Internal licensing error.");
         assert_eq!(
             (l.format, l.level),

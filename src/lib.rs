@@ -87,11 +87,14 @@ fn demote_consequences(mut pieces: Vec<Scored>) -> Vec<Scored> {
     pieces
 }
 
-/// The confidence of the surest piece that names a cause.
+/// The confidence of the surest piece that names a cause: a code, a pattern, or one of an
+/// entry's own wordings (a dialog's message, a client's string). Words that only fit one of
+/// our keywords ("security protocol negotiation" in a log line) name nothing, and do not push
+/// aside what a client printed.
 fn best_cause(pieces: &[Scored]) -> f32 {
     pieces
         .iter()
-        .filter(|p| p.role == Role::Cause)
+        .filter(|p| p.role == Role::Cause && p.named)
         .map(|p| p.confidence)
         .fold(0.0, f32::max)
 }
@@ -281,6 +284,8 @@ struct Scored {
     order: f32,
     reasons: Vec<Reason>,
     role: Role,
+    /// The evidence names the error: a code, a pattern or one of the entry's own wordings.
+    named: bool,
     line: Option<LineRef>,
 }
 
@@ -756,6 +761,7 @@ impl Kb {
                             text.score = *f;
                             text.reason = Some(reason.clone());
                             text.role = *role;
+                            text.wording_matched = true;
                         }
                     }
                     let mut reasons = Vec::new();
@@ -787,12 +793,17 @@ impl Kb {
                     // Text scores above 1 (a title that is the message, a query that says more
                     // about one sibling) order entries whose confidence is the same.
                     let order = confidence + 0.05 * (text.score - 1.0).max(0.0);
+                    let named = text.wording_matched
+                        || reasons
+                            .iter()
+                            .any(|r| matches!(r, Reason::Code { .. } | Reason::Pattern { .. }));
                     (confidence > 0.0).then_some(Scored {
                         entry: i,
                         confidence,
                         order,
                         reasons,
                         role,
+                        named,
                         line: None,
                     })
                 },

@@ -484,6 +484,9 @@ pub(crate) struct TextScore {
     /// The role of the wording that scored best (a client's generic "connection closed" is a
     /// consequence).
     pub role: Role,
+    /// True when the best evidence is one of the entry's own wordings (a dialog's message or
+    /// title, a client's string), not a keyword (our paraphrase) or scattered words.
+    pub wording_matched: bool,
 }
 
 /// Scores one entry's wordings against the query. `exact` lists wordings (by index) that the
@@ -506,6 +509,7 @@ pub(crate) fn score_entry(
         wording: 0.0,
         reason: None,
         role: Role::Cause,
+        wording_matched: false,
     };
     let vocab = &prepared.vocab[entry_index];
     let mut best_phrase: Option<usize> = None;
@@ -653,6 +657,7 @@ pub(crate) fn score_entry(
     if let Some(pi) = best_phrase {
         let phrase = &prepared.phrases[entry_index][pi];
         best.role = phrase.role;
+        best.wording_matched = phrase.kind != PhraseKind::Keyword;
         best.reason = Some(
             if exact.contains(&pi) && phrase.kind != PhraseKind::Keyword {
                 Reason::Phrase {
@@ -706,6 +711,7 @@ pub(crate) fn score_entry(
         if term_score > best.score {
             best.score = term_score;
             best.role = Role::Cause;
+            best.wording_matched = false;
             if best.reason.is_none() {
                 best.reason = Some(Reason::Terms {
                     phrase: String::new(),

@@ -76,8 +76,8 @@ const MAX_CONSEQUENCE_REASONS: usize = 3;
 
 /// Where one piece of evidence names a cause with some confidence, pieces whose evidence is
 /// only a generic consequence ("transport failed", "connection closed") count less.
-fn demote_consequences(mut pieces: Vec<Scored>) -> Vec<Scored> {
-    let best_cause = best_cause(&pieces);
+fn demote_consequences(mut pieces: Vec<Scored>, in_log: bool) -> Vec<Scored> {
+    let best_cause = best_cause(&pieces, in_log);
     for p in pieces.iter_mut() {
         if outranked(p, best_cause) {
             p.confidence *= CONSEQUENCE_FACTOR;
@@ -87,14 +87,14 @@ fn demote_consequences(mut pieces: Vec<Scored>) -> Vec<Scored> {
     pieces
 }
 
-/// The confidence of the surest piece that names a cause: a code, a pattern, or one of an
-/// entry's own wordings (a dialog's message, a client's string). Words that only fit one of
-/// our keywords ("security protocol negotiation" in a log line) name nothing, and do not push
-/// aside what a client printed.
-fn best_cause(pieces: &[Scored]) -> f32 {
+/// The confidence of the surest piece that names a cause. In a log, only a code, a pattern,
+/// or one of an entry's own wordings (a dialog's message, a client's string) names one: words
+/// that fit one of our keywords ("security protocol negotiation" in a log line) do not push
+/// aside what the client printed. In a story, people's own words are the evidence.
+fn best_cause(pieces: &[Scored], in_log: bool) -> f32 {
     pieces
         .iter()
-        .filter(|p| p.role == Role::Cause && p.named)
+        .filter(|p| p.role == Role::Cause && (p.named || !in_log))
         .map(|p| p.confidence)
         .fold(0.0, f32::max)
 }
@@ -605,7 +605,7 @@ impl Kb {
         let scored = if is_log {
             self.weigh_segments(whole.scored, &segments)
         } else {
-            demote_consequences(whole.scored)
+            demote_consequences(whole.scored, false)
         };
         let mut ranked: Vec<&Scored> = scored
             .iter()
@@ -687,14 +687,14 @@ impl Kb {
                 pieces.push(s);
             }
         }
-        let best_cause = best_cause(&pieces);
+        let best_cause = best_cause(&pieces, true);
         let mut consequences: Vec<(f32, LineRef)> = pieces
             .iter()
             .filter(|p| outranked(p, best_cause) && p.confidence >= MIN_CONFIDENCE)
             .filter_map(|p| Some((p.confidence, p.line.clone()?)))
             .collect();
         let mut best: HashMap<usize, Scored> = HashMap::new();
-        for p in demote_consequences(pieces) {
+        for p in demote_consequences(pieces, true) {
             if best.get(&p.entry).is_none_or(|b| p.order > b.order) {
                 best.insert(p.entry, p);
             }

@@ -464,10 +464,8 @@ fn eval(
     out: &mut impl Write,
 ) -> Result<ExitCode> {
     let mut cases = Vec::new();
-    for path in corpus_files(paths)? {
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        match rdperr::eval::parse(&path.display().to_string(), &text) {
+    for file in corpus_files(paths)? {
+        match rdperr::eval::parse(&file.path, &file.text) {
             Ok(mut more) => cases.append(&mut more),
             Err(e) => {
                 let _ = writeln!(io::stderr(), "{}", render::sanitize(&e.to_string()));
@@ -540,29 +538,20 @@ fn eval(
     })
 }
 
-/// The corpus files named: files as given, folders as every `*.toml` below them, sorted.
-fn corpus_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+/// The corpus files named, with their text: files as given, folders as every `*.toml` below
+/// them, sorted (read the way `--kb` folders are).
+fn corpus_files(paths: &[PathBuf]) -> Result<Vec<rdperr::load::SourceFile>> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
-            let mut found = Vec::new();
-            let mut stack = vec![path.clone()];
-            while let Some(dir) = stack.pop() {
-                let items = std::fs::read_dir(&dir)
-                    .map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-                for item in items.flatten() {
-                    let p = item.path();
-                    if p.is_dir() {
-                        stack.push(p);
-                    } else if p.extension().is_some_and(|e| e == "toml") {
-                        found.push(p);
-                    }
-                }
-            }
-            found.sort();
-            files.append(&mut found);
+            files.extend(rdperr::load::read_dir(path)?);
         } else {
-            files.push(path.clone());
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            files.push(rdperr::load::SourceFile {
+                path: path.display().to_string(),
+                text,
+            });
         }
     }
     Ok(files)

@@ -595,17 +595,15 @@ impl Kb {
     pub fn lookup_with(&self, text: &str, min_confidence: f32) -> Lookup {
         let (text, truncated) = cut(text);
         let segments = logs::segments(&text[..floor_boundary(text, WORD_WINDOW)]);
-        let is_log = logs::has_log_lines(&segments);
-        // In a log the addresses are values (a lab on 127.0.0.1 is not a loopback error).
-        let whole = if is_log {
-            self.score_text(&logs::without_addresses(text))
+        let (whole, scored) = if logs::has_log_lines(&segments) {
+            // In a log the addresses are values (a lab on 127.0.0.1 is not a loopback error).
+            let mut whole = self.score_text(&logs::without_addresses(text));
+            let scored = self.weigh_segments(std::mem::take(&mut whole.scored), &segments);
+            (whole, scored)
         } else {
-            self.score_text(text)
-        };
-        let scored = if is_log {
-            self.weigh_segments(whole.scored, &segments)
-        } else {
-            demote_consequences(whole.scored, false)
+            let mut whole = self.score_text(text);
+            let scored = demote_consequences(std::mem::take(&mut whole.scored), false);
+            (whole, scored)
         };
         let mut ranked: Vec<&Scored> = scored
             .iter()
@@ -655,15 +653,14 @@ impl Kb {
             })
             .collect();
         let mut seen: HashSet<&str> = HashSet::new();
+        // Each distinct line once (logs repeat themselves), with the weight of its level.
         let mut lines: Vec<(&logs::Segment<'_>, f32)> = segments
             .iter()
-            .filter(|seg| match seg {
-                logs::Segment::Log(l) => seen.insert(l.message),
-                logs::Segment::Prose { text, .. } => seen.insert(text),
-            })
-            .map(|seg| match seg {
-                logs::Segment::Log(l) => (seg, level_weight(l.level)),
-                logs::Segment::Prose { .. } => (seg, 1.0),
+            .filter_map(|seg| match seg {
+                logs::Segment::Log(l) => {
+                    seen.insert(l.message).then(|| (seg, level_weight(l.level)))
+                }
+                logs::Segment::Prose { text, .. } => seen.insert(text).then_some((seg, 1.0)),
             })
             .collect();
         // The most telling lines first: a long debug log is cut, not its errors.

@@ -41,23 +41,10 @@ fn corpus_file_errors_name_the_line() {
 /// is the one the split rule gives for its source thread, so the split cannot drift.
 #[test]
 fn realworld_corpus_is_well_formed_and_its_split_is_the_rule() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/realworld");
-    let Ok(items) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut files: Vec<_> = items
-        .flatten()
-        .map(|i| i.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    files.sort();
     let kb = rdperr::Kb::embedded();
     let mut texts = std::collections::HashSet::new();
     let mut problems = Vec::new();
-    for path in files {
-        let name = path.display().to_string();
-        let text = std::fs::read_to_string(&path).unwrap();
-        let cases = eval::parse(&name, &text).unwrap();
+    for (name, cases) in realworld_files() {
         for c in &cases {
             let short: String = c.text.chars().take(50).collect();
             let Some(source) = &c.source else {
@@ -108,18 +95,7 @@ fn realworld_corpus_is_well_formed_and_its_split_is_the_rule() {
 /// reported, never tuned on: a change that lowers it is not an improvement.
 #[test]
 fn realworld_halves_meet_their_floors() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/realworld");
-    let Ok(items) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut cases = Vec::new();
-    for path in items.flatten().map(|i| i.path()) {
-        if path.extension().is_some_and(|e| e == "toml") {
-            let name = path.display().to_string();
-            let text = std::fs::read_to_string(&path).unwrap();
-            cases.extend(eval::parse(&name, &text).unwrap());
-        }
-    }
+    let cases: Vec<eval::Case> = realworld_files().into_iter().flat_map(|(_, c)| c).collect();
     let kb = rdperr::Kb::embedded();
     for (half, top1, none) in [
         (eval::Split::Tune, FLOOR_TUNE_TOP1, FLOOR_TUNE_NONE),
@@ -149,3 +125,19 @@ const FLOOR_TUNE_TOP1: f64 = 0.50;
 const FLOOR_TUNE_NONE: f64 = 0.70;
 const FLOOR_TEST_TOP1: f64 = 0.40;
 const FLOOR_TEST_NONE: f64 = 0.74;
+
+/// Every file of the real-world corpus with its queries, in name order (none when the folder
+/// is absent).
+fn realworld_files() -> Vec<(String, Vec<eval::Case>)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/realworld");
+    let Ok(files) = rdperr::load::read_dir(std::path::Path::new(dir)) else {
+        return Vec::new();
+    };
+    files
+        .into_iter()
+        .map(|f| {
+            let cases = eval::parse(&f.path, &f.text).unwrap_or_else(|e| panic!("{e}"));
+            (f.path, cases)
+        })
+        .collect()
+}

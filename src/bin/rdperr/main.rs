@@ -112,7 +112,7 @@ enum Command {
         paths: Vec<PathBuf>,
         /// Only this half of a split corpus.
         #[arg(long, value_enum)]
-        split: Option<SplitArg>,
+        split: Option<rdperr::eval::Split>,
         /// Exit with status 1 when top-1 accuracy is below this fraction (0 to 1).
         #[arg(long, value_name = "X")]
         min_top1: Option<f64>,
@@ -458,7 +458,7 @@ fn check(kb: &Kb, deny_warnings: bool, out: &mut impl Write) -> Result<ExitCode>
 fn eval(
     kb: &Kb,
     paths: &[PathBuf],
-    only: Option<SplitArg>,
+    only: Option<rdperr::eval::Split>,
     min_top1: Option<f64>,
     json: bool,
     out: &mut impl Write,
@@ -489,7 +489,7 @@ fn eval(
         Some(rdperr::eval::Split::Tune),
         None,
     ] {
-        if only.is_some_and(|o| half != Some(o.into())) {
+        if only.is_some_and(|o| half != Some(o)) {
             continue;
         }
         let part: Vec<_> = cases.iter().filter(|c| c.split == half).cloned().collect();
@@ -555,20 +555,4 @@ fn corpus_files(paths: &[PathBuf]) -> Result<Vec<rdperr::load::SourceFile>> {
         }
     }
     Ok(files)
-}
-
-/// `--split`: one half of the real-world corpus.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum SplitArg {
-    Tune,
-    Test,
-}
-
-impl From<SplitArg> for rdperr::eval::Split {
-    fn from(s: SplitArg) -> Self {
-        match s {
-            SplitArg::Tune => rdperr::eval::Split::Tune,
-            SplitArg::Test => rdperr::eval::Split::Test,
-        }
-    }
 }

@@ -407,6 +407,16 @@ fn entry_page(kb: &Kb, e: &Entry) -> String {
     if let Some(d) = &e.distinguish {
         let _ = writeln!(s, "## How to tell it apart\n\n{}\n", escape(d));
     }
+    if let Some(q) = &e.question {
+        let _ = writeln!(s, "## The question that decides\n\n{}\n", escape(q));
+    }
+    if !e.symptoms.is_empty() {
+        s.push_str("## How people describe it\n\n");
+        for x in &e.symptoms {
+            let _ = writeln!(s, "- {}", escape(x));
+        }
+        s.push('\n');
+    }
     s.push_str("## Causes\n\n");
     for (i, c) in e.causes.iter().enumerate() {
         let _ = writeln!(s, "{}. {}", i + 1, escape(c));

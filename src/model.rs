@@ -30,9 +30,18 @@ pub struct Entry {
     /// How to tell this entry from others that share a message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distinguish: Option<String>,
+    /// The question or check that decides for this entry when a text alone cannot ("Did it
+    /// start after the client's update? Run ... on the client"): shown with a suggestion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question: Option<String>,
     /// Words and phrases people use for this error that are not in the messages.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keywords: Vec<String>,
+    /// Symptoms and circumstances people tell in their own words when they retell this error
+    /// without quoting it ("works by IP but not by name", "since the password aged"), in our
+    /// words, implied by the causes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub symptoms: Vec<String>,
     /// Regular expressions matched against the raw query; named captures fill placeholders.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub patterns: Vec<String>,

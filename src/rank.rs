@@ -67,8 +67,18 @@ pub enum PhraseKind {
     Message,
     Title,
     Keyword,
+    /// A symptom or circumstance people tell in their own words (`symptoms`): a paraphrase,
+    /// scored like a keyword.
+    Symptom,
     /// A string a client or server prints, harvested from its source (`kb/clients/`).
     Client,
+}
+
+impl PhraseKind {
+    /// Our words for what people say (a keyword, a symptom), not a wording a program prints.
+    pub fn is_paraphrase(self) -> bool {
+        matches!(self, PhraseKind::Keyword | PhraseKind::Symptom)
+    }
 }
 
 /// A client's string that is a wording of an entry, as the scorer takes it.
@@ -179,6 +189,9 @@ impl Prepared {
             }
             for k in &entry.keywords {
                 add(k, PhraseKind::Keyword, false, None);
+            }
+            for k in &entry.symptoms {
+                add(k, PhraseKind::Symptom, false, None);
             }
             for c in clients.get(e).into_iter().flatten() {
                 add(&c.text, PhraseKind::Client, false, Some(c));
@@ -596,7 +609,7 @@ pub(crate) fn score_entry(
         };
         // A keyword is itself a paraphrase, and people word the same symptom in any order;
         // a dialog's wording keeps its order.
-        let order_weight = if phrase.kind == PhraseKind::Keyword {
+        let order_weight = if phrase.kind.is_paraphrase() {
             KEYWORD_ORDER_WEIGHT
         } else {
             0.4
@@ -638,11 +651,11 @@ pub(crate) fn score_entry(
         // ("Your credentials did not work. Unauthorized client").
         score *= 0.9 + 0.1 * explained;
         // A dialog's own wording found verbatim is near-certain; a keyword is a paraphrase.
-        if exact.contains(&pi) && phrase.kind != PhraseKind::Keyword {
+        if exact.contains(&pi) && !phrase.kind.is_paraphrase() {
             score = score.max(0.9 + 0.1 * standalone.max(explained));
         }
         match phrase.kind {
-            PhraseKind::Keyword => score *= 0.9,
+            PhraseKind::Keyword | PhraseKind::Symptom => score *= 0.9,
             // When entries share a wording, the one it is the title of explains it first.
             // The title's owner wins only when nothing else in the query tells entries apart.
             PhraseKind::Title => score *= 1.02,
@@ -657,9 +670,9 @@ pub(crate) fn score_entry(
     if let Some(pi) = best_phrase {
         let phrase = &prepared.phrases[entry_index][pi];
         best.role = phrase.role;
-        best.wording_matched = phrase.kind != PhraseKind::Keyword;
+        best.wording_matched = !phrase.kind.is_paraphrase();
         best.reason = Some(
-            if exact.contains(&pi) && phrase.kind != PhraseKind::Keyword {
+            if exact.contains(&pi) && !phrase.kind.is_paraphrase() {
                 Reason::Phrase {
                     phrase: phrase.text.clone(),
                     client: phrase.client.clone(),
@@ -772,7 +785,7 @@ pub(crate) fn fragment_score(
         .sum();
     let specific = (info / prepared.full_info).min(1.0);
     let score = (0.5 + 0.35 * specific) * (0.85 + 0.15 * share);
-    if kind == PhraseKind::Keyword {
+    if kind.is_paraphrase() {
         score * 0.9
     } else {
         score

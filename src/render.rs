@@ -494,6 +494,14 @@ pub fn entry_page(e: &Entry, color: bool, values: &BTreeMap<String, String>) -> 
             wrap(&sanitize(d), 78)
         );
     }
+    if let Some(q) = &e.question {
+        let _ = writeln!(
+            out,
+            "\n{}\n{}",
+            p.heading("The question that decides"),
+            wrap(&sanitize(q), 78)
+        );
+    }
     body_text(&mut out, &p, e, values);
     out
 }

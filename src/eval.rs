@@ -208,6 +208,16 @@ pub struct Report {
     /// Real errors the KB has no entry for yet: slug -> number of queries. Not scored.
     pub missing: BTreeMap<String, usize>,
     pub misses: Vec<Miss>,
+    /// Texts whose right answer is "no match" that got suggestions anyway.
+    pub none_with_suggestions: usize,
+    /// Positive texts answered only by suggestions (no match the matcher stands behind).
+    pub suggested_only: usize,
+    /// The first answer shown for each scored text (a match, else a suggestion), by its
+    /// confidence: how often it was right.
+    pub reliability: Vec<crate::confidence::Bucket>,
+    /// Expected calibration error of those answers: the count-weighted mean gap between
+    /// confidence and accuracy over the buckets of `reliability`.
+    pub calibration_error: f64,
 }
 
 impl Report {
@@ -219,17 +229,39 @@ impl Report {
 /// Runs every case through the matcher.
 pub fn run(kb: &Kb, cases: &[Case]) -> Report {
     let mut report = Report::default();
+    let mut answers: Vec<(f32, bool)> = Vec::new();
     for case in cases {
         if let Some(slug) = case.missing() {
             *report.missing.entry(slug.to_string()).or_default() += 1;
             continue;
         }
         let found = kb.lookup(&case.text);
-        let got: Vec<String> = found.matches.iter().map(|m| m.id.clone()).collect();
+        // Matches first, then suggestions: suggestions count for top-3, never for top-1.
+        let matched = found.matches.len();
+        let got: Vec<String> = found
+            .matches
+            .iter()
+            .map(|m| m.id.clone())
+            .chain(found.suggestions.iter().map(|s| s.id.clone()))
+            .collect();
+        let first = found
+            .matches
+            .first()
+            .map(|m| (m.confidence, m.id.as_str()))
+            .or(found
+                .suggestions
+                .first()
+                .map(|s| (s.confidence, s.id.as_str())));
+        if let Some((confidence, id)) = first {
+            answers.push((confidence, case.expect.iter().any(|e| e == id)));
+        }
         let group = case.group();
         if case.expects_none() {
             report.none_queries += 1;
-            let right = got.is_empty();
+            if !found.suggestions.is_empty() {
+                report.none_with_suggestions += 1;
+            }
+            let right = matched == 0;
             report
                 .by_kind
                 .entry(group.clone())
@@ -242,7 +274,14 @@ pub fn run(kb: &Kb, cases: &[Case]) -> Report {
             }
             continue;
         }
-        let rank = got.iter().position(|id| case.expect.contains(id));
+        let mut rank = got.iter().position(|id| case.expect.contains(id));
+        if matched == 0 {
+            if rank.is_some() {
+                report.suggested_only += 1;
+            }
+            // A suggestion is never a first answer.
+            rank = rank.map(|r| r.max(1));
+        }
         let category = case
             .expect
             .first()
@@ -255,7 +294,49 @@ pub fn run(kb: &Kb, cases: &[Case]) -> Report {
             report.misses.push(miss(case, &got, group));
         }
     }
+    (report.reliability, report.calibration_error) = crate::confidence::reliability(&answers);
     report
+}
+
+/// The fitting samples of `cases` for the confidence model: each text's candidates with their
+/// features, and whether each is a right answer. Texts labelled `missing:` are left out.
+pub fn samples(kb: &Kb, cases: &[Case]) -> Vec<crate::confidence::Sample> {
+    cases
+        .iter()
+        .filter(|c| c.missing().is_none())
+        .map(|c| crate::confidence::Sample {
+            candidates: kb
+                .candidate_features(&c.text)
+                .into_iter()
+                .map(|(id, f)| (f, c.expect.contains(&id)))
+                .collect(),
+            expects_none: c.expects_none(),
+        })
+        .collect()
+}
+
+/// Reads every corpus file below `dir` (the real-world corpus) and keeps the queries of `half`.
+pub fn read_half(dir: &std::path::Path, half: Split) -> Result<Vec<Case>, Error> {
+    let mut cases = Vec::new();
+    for file in crate::load::read_dir(dir)? {
+        cases.extend(
+            parse(&file.path, &file.text)?
+                .into_iter()
+                .filter(|c| c.split == Some(half)),
+        );
+    }
+    Ok(cases)
+}
+
+/// Fits the confidence model on the tune half of the real-world corpus in `dir` (what
+/// `scripts/fit-confidence` runs and `tests/confidence.rs` checks).
+pub fn fit_confidence(kb: &Kb, dir: &std::path::Path) -> Result<crate::confidence::Model, Error> {
+    let cases = read_half(dir, Split::Tune)?;
+    let samples = samples(kb, &cases);
+    Ok(crate::confidence::fit(
+        &samples,
+        "the tune half of tests/realworld",
+    ))
 }
 
 /// The labels of `cases` that name no entry of `kb` (and are neither `none` nor `missing:`):
@@ -297,6 +378,16 @@ pub fn report_text(report: &Report) -> String {
         report.none_queries,
         100.0 * report.none_rate()
     );
+    let _ = writeln!(
+        out,
+        "suggestions:      {} positive texts answered by suggestions only; {} no-match texts got suggestions",
+        report.suggested_only, report.none_with_suggestions
+    );
+    let _ = writeln!(
+        out,
+        "calibration:      expected calibration error {:.3} over the first answer of each text",
+        report.calibration_error
+    );
     if !report.missing.is_empty() {
         let n: usize = report.missing.values().sum();
         let _ = writeln!(
@@ -332,6 +423,21 @@ pub fn report_text(report: &Report) -> String {
         table(&mut out, "kind", &report.by_kind);
     }
     table(&mut out, "category", &report.by_category);
+    let _ = writeln!(
+        out,
+        "\n{:<20} {:>7} {:>10} {:>9}",
+        "confidence", "answers", "mean conf", "right"
+    );
+    for b in report.reliability.iter().filter(|b| b.count > 0) {
+        let _ = writeln!(
+            out,
+            "{:<20} {:>7} {:>10.2} {:>8.0}%",
+            format!("{:.1}-{:.1}", b.from, b.from + 0.1),
+            b.count,
+            b.confidence,
+            100.0 * b.accuracy
+        );
+    }
     if !report.misses.is_empty() {
         let _ = writeln!(out, "\nmisses ({}):", report.misses.len());
         for m in &report.misses {

@@ -15,6 +15,7 @@
 //! result into text or JSON. The library never prints and never exits.
 
 pub mod codes;
+pub mod confidence;
 pub mod docs;
 pub mod error;
 pub mod eval;
@@ -48,10 +49,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-/// Below this confidence an entry is not a match.
-pub const MIN_CONFIDENCE: f32 = 0.45;
+/// Combined evidence (not the calibrated confidence) at which a piece says something: a cause
+/// this sure outranks the generic consequences beside it, a consequence this sure is kept as a
+/// reason, and a quote whose best wording reads this well is a message the KB knows.
+const CAUSE_MIN_EVIDENCE: f32 = 0.45;
 /// What a text that names another field (SSH, SQL Server, RustDesk ...) and nothing of ours
-/// keeps of its confidence: even a verbatim Windows message falls below [`MIN_CONFIDENCE`].
+/// keeps of its confidence: even a verbatim Windows message falls below the threshold of a match.
 const FOREIGN_FACTOR: f32 = 0.4;
 /// The evidence an entry's regular expression gives when it matches.
 const PATTERN_EVIDENCE: f32 = 0.85;
@@ -82,6 +85,7 @@ fn demote_consequences(mut pieces: Vec<Scored>, in_log: bool) -> Vec<Scored> {
         if outranked(p, best_cause) {
             p.confidence *= CONSEQUENCE_FACTOR;
             p.order *= CONSEQUENCE_FACTOR;
+            p.evidence.outranked = true;
         }
     }
     pieces
@@ -102,7 +106,7 @@ fn best_cause(pieces: &[Scored], in_log: bool) -> f32 {
 /// True when `p` is a consequence and a cause beside it is sure enough to outrank it.
 fn outranked(p: &Scored, best_cause: f32) -> bool {
     p.role == Role::Consequence
-        && best_cause >= MIN_CONFIDENCE
+        && best_cause >= CAUSE_MIN_EVIDENCE
         && best_cause >= CAUSE_SHARE * p.confidence
 }
 
@@ -287,6 +291,8 @@ struct Scored {
     /// The evidence names the error: a code, a pattern or one of the entry's own wordings.
     named: bool,
     line: Option<LineRef>,
+    /// The evidence as the confidence model reads it.
+    evidence: confidence::Evidence,
 }
 
 /// What scoring one text found.
@@ -295,6 +301,7 @@ struct TextResult {
     codes: Vec<CodeFinding>,
     captures: BTreeMap<String, String>,
     other_field: Option<&'static str>,
+    signals: confidence::TextSignals,
 }
 
 /// The code evidence for one entry.
@@ -309,8 +316,15 @@ struct CodeEvidence {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Lookup {
     pub query: String,
-    /// Best first; empty when nothing matches.
+    /// Answers the matcher stands behind (confidence at or above the fitted threshold), best
+    /// first; empty when none is sure.
     pub matches: Vec<Match>,
+    /// For a text about Remote Desktop where no entry (or too few) is sure: the closest
+    /// entries, each with what tells it apart and the question that decides. Up to three
+    /// answers in all, with `matches`.
+    pub suggestions: Vec<Suggestion>,
+    /// Whether the text is about Remote Desktop at all.
+    pub scope: Scope,
     /// True when the top matches are about equally likely (one message, several causes).
     pub ambiguous: bool,
     /// Codes found in the query, each with every interpretation.
@@ -323,6 +337,46 @@ pub struct Lookup {
     /// why a text that quotes a Windows message may still get no match.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub other_field: Option<String>,
+}
+
+/// Matches and suggestions shown for one text, at most.
+pub const MAX_ANSWERS: usize = 3;
+
+/// An entry offered when the matcher is not sure: the closest one, with what would decide.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Suggestion {
+    pub id: String,
+    pub title: String,
+    /// 0 to 1, below the threshold of a match.
+    pub confidence: f32,
+    /// How to tell this entry from the others that fit (its `distinguish`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The question or check that decides for it (its `question`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub question: Option<String>,
+    pub reasons: Vec<Reason>,
+    /// In a pasted log, the line whose evidence suggested it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<LineRef>,
+}
+
+/// What a text is about, decided before which entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Remote Desktop or Entra sign-in to a machine: matches, or suggestions.
+    RemoteDesktop,
+    /// Another field, named in the text (`other_field`): no answer.
+    OtherField,
+    /// Nothing says it is about Remote Desktop and nothing in the KB fits it.
+    Unknown,
+}
+
+/// The confidence at or above which an entry is a match: fitted with the confidence model on
+/// the tune half of the real-world corpus (`src/confidence.toml`).
+pub fn min_confidence() -> f32 {
+    confidence::model().threshold
 }
 
 /// Builds a KB from the embedded files and/or folders.
@@ -582,7 +636,7 @@ impl Kb {
     /// assert!(kb.lookup("printer is out of paper").matches.is_empty());
     /// ```
     pub fn lookup(&self, text: &str) -> Lookup {
-        self.lookup_with(text, MIN_CONFIDENCE)
+        self.lookup_with(text, min_confidence())
     }
 
     /// Like [`Kb::lookup`], keeping every entry whose confidence reaches `min_confidence`
@@ -594,8 +648,94 @@ impl Kb {
     /// ("transport failed"), the cause decides. Each match says which line decided it.
     pub fn lookup_with(&self, text: &str, min_confidence: f32) -> Lookup {
         let (text, truncated) = cut(text);
+        let (whole, candidates) = self.weighed_candidates(text);
+        let model = confidence::model();
+        let features: Vec<confidence::Features> = candidates.iter().map(|(_, f)| *f).collect();
+        let mut ranked: Vec<(f32, Scored)> = model
+            .probabilities(&features)
+            .into_iter()
+            .zip(candidates.into_iter().map(|(s, _)| s))
+            .collect();
+        // Most probable first; equal probabilities keep the order of the evidence.
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let rounded = |p: f32| (p * 1000.0).round() / 1000.0;
+        let matches: Vec<Match> = ranked
+            .iter()
+            .filter(|(p, _)| *p >= min_confidence && *p > 0.0)
+            .map(|(p, s)| Match {
+                id: self.inner.entries[s.entry].id.clone(),
+                confidence: rounded(*p),
+                reasons: s.reasons.clone(),
+                line: s.line.clone(),
+                entry: Arc::clone(&self.inner.entries[s.entry]),
+            })
+            .collect();
+        let signals = whole.signals;
+        let best = ranked.first().map_or(0.0, |(p, _)| *p);
+        let scope = if signals.other_field {
+            Scope::OtherField
+        } else if signals.names_ours || best >= model.suggestion_floor {
+            Scope::RemoteDesktop
+        } else {
+            Scope::Unknown
+        };
+        // Below the threshold, the next candidates that reach the floor are offered with what
+        // tells them apart, up to three answers in all, for a text about Remote Desktop only.
+        let suggestions: Vec<Suggestion> = if scope == Scope::RemoteDesktop {
+            ranked
+                .iter()
+                .skip(matches.len())
+                .take(MAX_ANSWERS.saturating_sub(matches.len()))
+                .filter(|(p, _)| *p >= model.suggestion_floor && *p < min_confidence)
+                .map(|(p, s)| {
+                    let entry = &self.inner.entries[s.entry];
+                    Suggestion {
+                        id: entry.id.clone(),
+                        title: entry.title.clone(),
+                        confidence: rounded(*p),
+                        hint: entry.distinguish.clone(),
+                        question: entry.question.clone(),
+                        reasons: s.reasons.clone(),
+                        line: s.line.clone(),
+                    }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let ambiguous =
+            matches.len() > 1 && matches[0].confidence - matches[1].confidence <= AMBIGUITY_MARGIN;
+        Lookup {
+            query: text.to_string(),
+            matches,
+            suggestions,
+            scope,
+            ambiguous,
+            codes: whole.codes,
+            captures: whole.captures,
+            truncated,
+            other_field: whole.other_field.map(str::to_string),
+        }
+    }
+
+    /// The candidates the confidence model weighs for `text`, best evidence first, each with
+    /// its features: what `scripts/fit-confidence` fits the model on.
+    pub fn candidate_features(&self, text: &str) -> Vec<(String, confidence::Features)> {
+        let (text, _) = cut(text);
+        self.weighed_candidates(text)
+            .1
+            .into_iter()
+            .map(|(s, f)| (self.inner.entries[s.entry].id.clone(), f))
+            .collect()
+    }
+
+    /// Scores a text (a log paste line by line as well as whole) and returns what the whole
+    /// text found, with the first [`confidence::CANDIDATES`] entries by evidence and their
+    /// features.
+    fn weighed_candidates(&self, text: &str) -> (TextResult, Vec<(Scored, confidence::Features)>) {
         let segments = logs::segments(&text[..floor_boundary(text, WORD_WINDOW)]);
-        let (whole, scored) = if logs::has_log_lines(&segments) {
+        let log = logs::has_log_lines(&segments);
+        let (mut whole, scored) = if log {
             // In a log the addresses are values (a lab on 127.0.0.1 is not a loopback error).
             let mut whole = self.score_text(&logs::without_addresses(text));
             let scored = self.weigh_segments(std::mem::take(&mut whole.scored), &segments);
@@ -605,38 +745,22 @@ impl Kb {
             let scored = demote_consequences(std::mem::take(&mut whole.scored), false);
             (whole, scored)
         };
-        let mut ranked: Vec<&Scored> = scored
-            .iter()
-            .filter(|s| s.confidence >= min_confidence && s.confidence > 0.0)
-            .collect();
-        ranked.sort_by(|a, b| {
+        whole.signals.log = log;
+        let mut scored: Vec<Scored> = scored.into_iter().filter(|s| s.confidence > 0.0).collect();
+        scored.sort_by(|a, b| {
             b.order.total_cmp(&a.order).then_with(|| {
                 self.inner.entries[a.entry]
                     .id
                     .cmp(&self.inner.entries[b.entry].id)
             })
         });
-        let matches: Vec<Match> = ranked
-            .into_iter()
-            .map(|s| Match {
-                id: self.inner.entries[s.entry].id.clone(),
-                confidence: (s.confidence * 1000.0).round() / 1000.0,
-                reasons: s.reasons.clone(),
-                line: s.line.clone(),
-                entry: Arc::clone(&self.inner.entries[s.entry]),
-            })
-            .collect();
-        let ambiguous =
-            matches.len() > 1 && matches[0].confidence - matches[1].confidence <= AMBIGUITY_MARGIN;
-        Lookup {
-            query: text.to_string(),
-            matches,
-            ambiguous,
-            codes: whole.codes,
-            captures: whole.captures,
-            truncated,
-            other_field: whole.other_field.map(str::to_string),
+        scored.truncate(confidence::CANDIDATES);
+        for s in scored.iter_mut() {
+            s.evidence.combined = s.confidence;
         }
+        let evidence: Vec<confidence::Evidence> = scored.iter().map(|s| s.evidence).collect();
+        let features = confidence::Features::of(&evidence, whole.signals);
+        (whole, scored.into_iter().zip(features).collect())
     }
 
     /// Weighs a log paste: every log line and block of prose is scored alone, beside the
@@ -687,7 +811,7 @@ impl Kb {
         let best_cause = best_cause(&pieces, true);
         let mut consequences: Vec<(f32, LineRef)> = pieces
             .iter()
-            .filter(|p| outranked(p, best_cause) && p.confidence >= MIN_CONFIDENCE)
+            .filter(|p| outranked(p, best_cause) && p.confidence >= CAUSE_MIN_EVIDENCE)
             .filter_map(|p| Some((p.confidence, p.line.clone()?)))
             .collect();
         let mut best: HashMap<usize, Scored> = HashMap::new();
@@ -735,7 +859,7 @@ impl Kb {
             && exact.phrases.is_empty()
             && exact.patterns.is_empty()
             && fragment_scores.is_empty()
-            && text_scores.iter().all(|t| t.quoted < MIN_CONFIDENCE);
+            && text_scores.iter().all(|t| t.quoted < CAUSE_MIN_EVIDENCE);
         // A text that names another product and nothing of ours is that product's error, even
         // when it quotes a Windows message word for word ("SQL Server ERRORLOG: The Local
         // Security Authority cannot be contacted").
@@ -794,6 +918,16 @@ impl Kb {
                         || reasons
                             .iter()
                             .any(|r| matches!(r, Reason::Code { .. } | Reason::Pattern { .. }));
+                    let evidence = confidence::Evidence {
+                        combined: 0.0,
+                        text: text.score.min(1.0),
+                        code: code_scores.get(&i).map_or(0.0, |c| c.score),
+                        pattern: exact.patterns.contains_key(&i),
+                        wording: text.wording_matched && text.score >= 0.5,
+                        localized: text.localized && text.score >= 0.5,
+                        consequence: role == Role::Consequence,
+                        outranked: false,
+                    };
                     (confidence > 0.0).then_some(Scored {
                         entry: i,
                         confidence,
@@ -802,6 +936,7 @@ impl Kb {
                         role,
                         named,
                         line: None,
+                        evidence,
                     })
                 },
             )
@@ -811,6 +946,13 @@ impl Kb {
             codes,
             captures: exact.captures,
             other_field: query.other_field,
+            signals: confidence::TextSignals {
+                other_field: query.other_field.is_some(),
+                unknown_quote,
+                known_share: query.terms.known_share(&engine.prepared),
+                names_ours: normalize::names_ours(&query.normalized),
+                log: false,
+            },
         }
     }
 

@@ -122,6 +122,10 @@ pub fn normalize(text: &str) -> String {
         if word.is_empty() {
             continue;
         }
+        if word.chars().any(is_unspaced) {
+            split_unspaced(word, &mut words);
+            continue;
+        }
         parts.clear();
         expand_contraction(word, &mut parts);
         for part in &parts {
@@ -146,6 +150,48 @@ pub fn normalize(text: &str) -> String {
         i += 1;
     }
     out
+}
+
+/// Characters of scripts written without spaces between words (Chinese, Japanese) and of
+/// Hangul, whose words carry their particles: such a run is read as overlapping pairs of
+/// characters, so a wording matches when most of its pairs are there, whatever the run's
+/// length and wherever the writer broke it.
+fn is_unspaced(c: char) -> bool {
+    matches!(c,
+        '\u{3040}'..='\u{30FF}'   // Hiragana, Katakana
+        | '\u{3400}'..='\u{4DBF}' // CJK Extension A
+        | '\u{4E00}'..='\u{9FFF}' // CJK Unified Ideographs
+        | '\u{F900}'..='\u{FAFF}' // CJK Compatibility Ideographs
+        | '\u{AC00}'..='\u{D7AF}' // Hangul syllables
+        | '\u{31F0}'..='\u{31FF}' // Katakana extensions
+    )
+}
+
+/// Splits a word holding unspaced script into its other parts (kept whole) and the
+/// overlapping character pairs of each unspaced run (a lone character is kept as it is).
+fn split_unspaced<'a>(word: &'a str, out: &mut Vec<&'a str>) {
+    let mut rest = word;
+    while let Some(c) = rest.chars().next() {
+        let unspaced = is_unspaced(c);
+        let end = rest
+            .char_indices()
+            .find(|(_, c)| is_unspaced(*c) != unspaced)
+            .map_or(rest.len(), |(i, _)| i);
+        let (run, tail) = rest.split_at(end);
+        if unspaced {
+            let starts: Vec<usize> = run.char_indices().map(|(i, _)| i).collect();
+            if starts.len() == 1 {
+                out.push(run);
+            }
+            for k in 0..starts.len().saturating_sub(1) {
+                let end = starts.get(k + 2).copied().unwrap_or(run.len());
+                out.push(&run[starts[k]..end]);
+            }
+        } else {
+            out.extend(run.split('\'').filter(|p| !p.is_empty()));
+        }
+        rest = tail;
+    }
 }
 
 fn push_word(out: &mut String, word: &str) {
@@ -471,6 +517,16 @@ fn contains_phrase(haystack: &str, phrase: &str) -> bool {
     })
 }
 
+/// True when a normalised text names Remote Desktop, one of its clients or servers, or Entra
+/// sign-in ("rdp", "mstsc", "xfreerdp", "session host" ...).
+pub fn names_ours(normalized: &str) -> bool {
+    static OURS_NORMALIZED: LazyLock<Vec<String>> =
+        LazyLock::new(|| OURS.iter().map(|w| normalize(w)).collect());
+    OURS_NORMALIZED
+        .iter()
+        .any(|o| contains_phrase(normalized, o))
+}
+
 /// The other field a normalised text names ("sql server", "ssh") when it names nothing of
 /// ours: such a text gets "no match" even when it quotes a Windows message word for word.
 pub fn other_field(normalized: &str) -> Option<&'static str> {
@@ -564,6 +620,14 @@ mod tests {
     }
 
     #[test]
+    fn unspaced_scripts_are_read_as_character_pairs() {
+        assert_eq!(normalize("身份验证错误"), "身份 份验 验证 证错 错误");
+        assert_eq!(normalize("错误 0x904"), "错误 0x904");
+        assert_eq!(normalize("CredSSP加密"), "credssp 加密");
+        assert_eq!(normalize("が"), "が");
+    }
+
+    #[test]
     fn other_fields_are_recognised() {
         assert!(
             other_field(&normalize("git@github.com: Permission denied (publickey).")).is_some()
@@ -609,7 +673,7 @@ mod tests {
 
     #[test]
     fn folds_full_width_forms() {
-        assert_eq!(normalize("错误代码： 0x708"), "错误代码 0x708");
+        assert_eq!(normalize("错误代码： 0x708"), "错误 误代 代码 0x708");
         assert_eq!(fold_chars("ＡＢＣ１"), "ABC1");
     }
 

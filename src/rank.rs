@@ -186,6 +186,19 @@ impl Prepared {
             }
             for l in &entry.localized {
                 add(&l.text, PhraseKind::Message, true, None);
+                // Each sentence of a translated dialog stands on its own too: a translated page
+                // and the real dialog often differ in one sentence, and people quote one.
+                let sentences: Vec<&str> = l
+                    .text
+                    .split(['。', '．', '！', '？', '.', '!', '?'])
+                    .map(str::trim)
+                    .filter(|t| normalize(t).split(' ').count() >= MIN_SENTENCE_WORDS)
+                    .collect();
+                if sentences.len() > 1 {
+                    for sentence in sentences {
+                        add(sentence, PhraseKind::Message, true, None);
+                    }
+                }
             }
             for k in &entry.keywords {
                 add(k, PhraseKind::Keyword, false, None);
@@ -304,6 +317,9 @@ pub(crate) struct QueryTerms {
     /// KB stem -> the query positions that match it, ascending (from `hits`).
     positions: HashMap<String, Vec<usize>>,
 }
+
+/// Words (or character pairs) a sentence of a translated wording needs to be scored on its own.
+const MIN_SENTENCE_WORDS: usize = 4;
 
 /// How much word order counts for a keyword (0.4 for a dialog's wording).
 const KEYWORD_ORDER_WEIGHT: f32 = 0.2;
@@ -500,6 +516,8 @@ pub(crate) struct TextScore {
     /// True when the best evidence is one of the entry's own wordings (a dialog's message or
     /// title, a client's string), not a keyword (our paraphrase) or scattered words.
     pub wording_matched: bool,
+    /// That wording is in another language.
+    pub localized: bool,
 }
 
 /// Scores one entry's wordings against the query. `exact` lists wordings (by index) that the
@@ -523,6 +541,7 @@ pub(crate) fn score_entry(
         reason: None,
         role: Role::Cause,
         wording_matched: false,
+        localized: false,
     };
     let vocab = &prepared.vocab[entry_index];
     let mut best_phrase: Option<usize> = None;
@@ -671,16 +690,15 @@ pub(crate) fn score_entry(
         let phrase = &prepared.phrases[entry_index][pi];
         best.role = phrase.role;
         best.wording_matched = !phrase.kind.is_paraphrase();
-        best.reason = Some(
-            if exact.contains(&pi) && !phrase.kind.is_paraphrase() {
-                Reason::Phrase {
-                    phrase: phrase.text.clone(),
-                    client: phrase.client.clone(),
-                }
-            } else {
-                phrase_terms_reason(phrase, terms)
-            },
-        );
+        best.localized = phrase.localized;
+        best.reason = Some(if exact.contains(&pi) && !phrase.kind.is_paraphrase() {
+            Reason::Phrase {
+                phrase: phrase.text.clone(),
+                client: phrase.client.clone(),
+            }
+        } else {
+            phrase_terms_reason(phrase, terms)
+        });
     }
     best.wording = best.score;
     // Among entries whose best wordings tie, prefer the one whose vocabulary explains more of
@@ -725,6 +743,7 @@ pub(crate) fn score_entry(
             best.score = term_score;
             best.role = Role::Cause;
             best.wording_matched = false;
+            best.localized = false;
             if best.reason.is_none() {
                 best.reason = Some(Reason::Terms {
                     phrase: String::new(),

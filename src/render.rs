@@ -10,8 +10,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-/// The version of the JSON documents `rdperr --json` prints.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The version of the JSON documents `rdperr --json` prints. 2: `suggestions` and `scope`
+/// beside `matches`, and `confidence` is a calibrated probability.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Replaces control characters (ESC, BEL, C1 controls ...) except newline and tab with U+FFFD.
 pub fn sanitize(text: &str) -> String {
@@ -182,7 +183,11 @@ pub fn lookup_text(kb: &Kb, lookup: &Lookup, opts: &TextOptions) -> String {
     let p = Painter { color: opts.color };
     let mut out = String::new();
     let Some(best) = lookup.matches.first() else {
-        let _ = writeln!(out, "{}", no_match_text(kb, lookup));
+        if lookup.suggestions.is_empty() {
+            let _ = writeln!(out, "{}", no_match_text(kb, lookup));
+        } else {
+            suggestions_text(&mut out, &p, lookup);
+        }
         return out;
     };
     // Codes first, as err.exe lists them: every interpretation, the supported one first.
@@ -230,7 +235,7 @@ pub fn lookup_text(kb: &Kb, lookup: &Lookup, opts: &TextOptions) -> String {
         .skip(1)
         .take(opts.limit.saturating_sub(1))
         .collect();
-    if !others.is_empty() {
+    if !others.is_empty() || !lookup.suggestions.is_empty() {
         let _ = writeln!(out, "\n{}", p.heading("Also possible"));
         for m in others {
             let _ = writeln!(
@@ -241,8 +246,55 @@ pub fn lookup_text(kb: &Kb, lookup: &Lookup, opts: &TextOptions) -> String {
                 p.dim(&format!("[{}]", m.id))
             );
         }
+        for s in &lookup.suggestions {
+            let _ = writeln!(
+                out,
+                "  {:.2}  {}  {}",
+                s.confidence,
+                sanitize(&s.title),
+                p.dim(&format!("[{}] (less sure)", s.id))
+            );
+        }
     }
     out
+}
+
+/// For a text about Remote Desktop that no entry fits surely: the closest entries, each with
+/// what tells it apart and the question that decides.
+fn suggestions_text(out: &mut String, p: &Painter, lookup: &Lookup) {
+    let _ = writeln!(
+        out,
+        "{}",
+        p.warn("Not sure which error this is. The closest ones, and how to decide:")
+    );
+    for s in &lookup.suggestions {
+        let _ = writeln!(
+            out,
+            "\n  {}  {}  {}",
+            p.bold(&sanitize(&s.title)),
+            p.dim(&format!("[{}]", s.id)),
+            p.dim(&format!("confidence {:.2}", s.confidence))
+        );
+        if let Some(line) = &s.line {
+            let _ = writeln!(
+                out,
+                "{}",
+                indent(
+                    &wrap(&format!("line {}: {}", line.line, sanitize(&line.text)), 72),
+                    "      "
+                )
+            );
+        }
+        if let Some(q) = &s.question {
+            let _ = writeln!(out, "{}", indent(&wrap(&sanitize(q), 72), "      "));
+        } else if let Some(h) = &s.hint {
+            let _ = writeln!(out, "{}", indent(&wrap(&sanitize(h), 72), "      "));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n`rdperr show ID` shows an entry in full; pasting more of the message or log helps."
+    );
 }
 
 /// What the KB covers, for a query that matched nothing, and the other field the query names
@@ -250,7 +302,8 @@ pub fn lookup_text(kb: &Kb, lookup: &Lookup, opts: &TextOptions) -> String {
 pub fn no_match_text(kb: &Kb, lookup: &Lookup) -> String {
     let why = match &lookup.other_field {
         Some(field) => format!(
-            " The text names \"{}\", not Remote Desktop.",
+            " The text seems to be about {} (it names \"{}\"), not Remote Desktop.",
+            field_name(field),
             sanitize(field)
         ),
         None => String::new(),
@@ -259,6 +312,36 @@ pub fn no_match_text(kb: &Kb, lookup: &Lookup) -> String {
         "No match.{why} rdperr explains Remote Desktop (mstsc, Windows App, web client, FreeRDP) and Microsoft Entra VM sign-in errors: {} entries and their codes; `rdperr list` shows them.",
         kb.entries().len()
     )
+}
+
+/// What a word of another field stands for, for the one line that says what a text is about.
+fn field_name(word: &str) -> &'static str {
+    match word {
+        "ssh" | "sshd" | "openssh" | "putty" | "known hosts" | "publickey" => "SSH",
+        "git" | "github" | "gitlab" => "Git hosting",
+        "vnc" | "tigervnc" | "realvnc" | "tightvnc" => "VNC",
+        "winrm" | "pywinrm" | "pssession" | "psremoting" => "PowerShell remoting (WinRM)",
+        "imap" | "smtp" | "pop3" | "outlook" | "email" | "mailbox" => "mail",
+        "printer" => "printing",
+        "npm" | "docker" | "kubectl" | "kubernetes" => "developer tooling",
+        "rustdesk" | "teamviewer" | "anydesk" | "chrome remote desktop" => {
+            "another remote-access tool"
+        }
+        "windows update" | "defender" => "Windows servicing",
+        "mysql" | "postgres" | "oracle database" | "sql server" | "errorlog" => "a database",
+        "ldap" => "LDAP directory access",
+        "azureaccount"
+        | "connect azaccount"
+        | "connect azureaccount"
+        | "az login"
+        | "msal"
+        | "adal" => "signing in to Azure tools or apps",
+        "smb" | "samba" | "cifs" | "smbclient" => "file sharing (SMB)",
+        "vpn" | "openvpn" | "anyconnect" | "l2tp" | "ipsec" | "wireguard" => "a VPN",
+        "citrix" | "xenapp" | "xendesktop" | "icaclient" => "Citrix",
+        "kinit" => "Kerberos tools",
+        _ => "another product",
+    }
 }
 
 fn codes_text(out: &mut String, p: &Painter, codes: &[crate::CodeFinding]) {

@@ -273,7 +273,10 @@ fn lookup(kb: &Kb, cli: &Cli, color: bool, out: &mut impl Write) -> Result<ExitC
         );
         return Ok(ExitCode::from(2));
     };
-    let found = kb.lookup_with(&query, cli.min_confidence.unwrap_or(rdperr::MIN_CONFIDENCE));
+    let found = kb.lookup_with(
+        &query,
+        cli.min_confidence.unwrap_or_else(rdperr::min_confidence),
+    );
     if found.truncated {
         let _ = writeln!(
             io::stderr(),

@@ -476,6 +476,17 @@ fn check_cmdlet(r: &Reference, rep: &mut Report, ctx: &Ctx, call: &PsCall, name:
 fn check_powershell(r: &Reference, rep: &mut Report, ctx: &Ctx, text: &str) {
     for call in ps_calls(text) {
         let lower = call.name.to_ascii_lowercase();
+        if let Some(name) = call.name.strip_prefix(PH) {
+            rep.find(
+                ctx,
+                format!(
+                    "{{{}}} stands where PowerShell runs a command: a filled-in value is \
+                     unquoted, so it would run as a command there",
+                    name.trim_end_matches('_')
+                ),
+            );
+            continue;
+        }
         if let Some((_, full)) = ALIASES.iter().find(|(a, _)| *a == lower) {
             check_cmdlet(r, rep, ctx, &call, full);
         } else if is_cmdlet_name(&call.name) {
@@ -709,13 +720,15 @@ fn check_bash(r: &Reference, rep: &mut Report, ctx: &Ctx, text: &str) {
 
 // ------------------------------------------------------------------------------------------
 
-/// The command with every `{placeholder}` replaced by a plain value, so that `{vm}` is not read
-/// as a PowerShell script block: a quoted string in PowerShell, a bare word elsewhere.
+/// The command with every `{placeholder}` replaced by a plain value, as the renderer does for a
+/// value without special characters (`myVM`): in PowerShell a bare word `__ph_vm__`, so that
+/// `{vm}` is not read as a script block and a placeholder where PowerShell would run it as a
+/// command (`({user} -replace ...)`) shows up as a call; elsewhere the placeholder's name.
 fn fill(text: &str, powershell: bool) -> String {
     let mut out = text.to_string();
     for (name, _) in PLACEHOLDERS {
         let value = if powershell {
-            format!("'{name}'")
+            format!("{PH}{name}__")
         } else {
             name.to_string()
         };
@@ -723,6 +736,8 @@ fn fill(text: &str, powershell: bool) -> String {
     }
     out
 }
+
+const PH: &str = "__ph_";
 
 fn run() -> Report {
     let r = reference();
@@ -802,7 +817,7 @@ fn the_tokenizer_finds_nested_commands_and_parameters() {
         true,
     ));
     assert_eq!(calls[0].args, ["add", "\"HKLM\\X\"", "/v", "Y", "/f"]);
-    assert_eq!(calls[1].args, ["-Name", "'vm'"]);
+    assert_eq!(calls[1].args, ["-Name", "__ph_vm__"]);
     let cmds = bash_commands(
         "vm=$(az vm show -g rg --query id -o tsv); az role assignment create --scope \"$vm\"",
     );
@@ -821,6 +836,11 @@ fn the_checker_reports_wrong_commands() {
         (CommandKind::Powershell, "Restart-AzVM -ResourceGroupName {resource_group} -VMNameX {vm}"),
         (CommandKind::Powershell, "Restart-AzVMs -Name {vm}"),
         (CommandKind::Powershell, "Remove-AzVMExtension -ResourceGroupName {resource_group} -VMName {vm} -Name x"),
+        // a placeholder at the start of ( ) runs as a command once filled in
+        (
+            CommandKind::Powershell,
+            "Unlock-ADAccount -Identity ({user} -replace 'x')",
+        ),
         // unknown az parameter and command
         (CommandKind::AzureCli, "az vm restart --resource-group {resource_group} --vm {vm}"),
         (CommandKind::AzureCli, "az vm reboot -g {resource_group} -n {vm}"),
@@ -865,6 +885,7 @@ fn the_checker_reports_wrong_commands() {
         "reg add without /f",
         "fdenytsconnection, which is not in reg-values.toml",
         "procmon on the VM without /accepteula",
+        "{user} stands where PowerShell runs a command",
     ] {
         assert!(all.contains(expected), "missing {expected:?} in:\n{all}");
     }

@@ -75,10 +75,16 @@ def kb_commands():
 
 
 CMDLET = re.compile(r"(?<![\w$.-])([A-Z][a-z]+-[A-Z][A-Za-z0-9]+)(?![\w-])", re.I)
-# PowerShell's approved verbs that the KB uses (Get-Verb); other Verb-Noun words are not cmdlets.
-VERBS = {"add", "clear", "connect", "disconnect", "enable", "disable", "format", "get", "group",
-         "import", "install", "invoke", "new", "read", "remove", "reset", "restart", "search",
-         "select", "set", "start", "stop", "test", "unlock", "sort", "where", "write", "out"}
+# PowerShell's approved verbs (Get-Verb) plus the verbs of Sort-Object and Where-Object; other
+# Verb-Noun words are not cmdlets.
+VERBS = set("""add approve assert backup block checkpoint clear close compare complete compress
+confirm connect convert convertfrom convertto copy debug deny disable disconnect dismount edit
+enable enter exit expand export find format get grant group hide import initialize install invoke
+join limit lock measure merge mount move new open optimize out ping pop protect publish push read
+receive redo register remove rename repair request reset resize resolve restart restore resume
+revoke save search select send set show skip split start step stop submit suspend switch sync test
+trace unblock undo uninstall unlock unprotect unpublish unregister update use wait watch where
+write sort""".split())
 
 
 def wanted():

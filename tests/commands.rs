@@ -552,10 +552,9 @@ fn check_native(r: &Reference, rep: &mut Report, ctx: &Ctx, words: &[String]) {
                 .map(|s| s.to_ascii_lowercase())
                 .unwrap_or_default();
             match sub.as_str() {
-                "add" | "delete" | "import" | "copy" | "restore" => {
-                    if sub != "import" && !has("/f") {
-                        rep.find(ctx, format!("reg {sub} without /f asks before writing"));
-                    }
+                // (reg import never asks)
+                "add" | "delete" | "copy" | "restore" if !has("/f") => {
+                    rep.find(ctx, format!("reg {sub} without /f asks before writing"));
                 }
                 "export" | "save" if !has("/y") => {
                     rep.find(ctx, format!("reg {sub} without /y asks before overwriting"));

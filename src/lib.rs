@@ -746,6 +746,11 @@ impl Kb {
             (whole, scored)
         };
         whole.signals.log = log;
+        // Scope first: a text that names another field and nothing of ours ("SQL Server
+        // ERRORLOG: ...") gets no candidates, whatever Windows message it quotes.
+        if whole.signals.other_field {
+            return (whole, Vec::new());
+        }
         let mut scored: Vec<Scored> = scored.into_iter().filter(|s| s.confidence > 0.0).collect();
         scored.sort_by(|a, b| {
             b.order.total_cmp(&a.order).then_with(|| {

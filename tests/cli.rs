@@ -154,7 +154,7 @@ fn color_follows_flag_and_no_color() {
 #[test]
 fn alternatives_are_listed_with_n() {
     rdperr()
-        .args(["-n", "3", "credentials did not work"])
+        .args(["-n", "3", "--min-confidence", "0.01", "credentials did not work"])
         .assert()
         .success()
         .stdout(predicate::str::contains("Also possible"));

@@ -37,6 +37,9 @@ pub const FEATURE_NAMES: [&str; FEATURES] = [
     "first",
 ];
 
+/// The position of `names_ours` in [`FEATURE_NAMES`].
+const NAMES_OURS: usize = 12;
+
 /// How many features a candidate has.
 pub const FEATURES: usize = 16;
 
@@ -143,6 +146,11 @@ pub struct Model {
     /// Below the threshold, a candidate at or above this is offered as a suggestion when the
     /// text is about Remote Desktop.
     pub suggestion_floor: f32,
+    /// The calibration of the first answer: a probability `p` from the weights is shown as
+    /// `1 / (1 + exp(-(scale * logit(p) + shift)))`, fitted on the real texts alone, so that
+    /// answers shown at 0.8 are right about 80% of the time on text as people write it.
+    pub scale: f64,
+    pub shift: f64,
     /// One weight per feature, by name.
     pub weights: std::collections::BTreeMap<String, f64>,
 }
@@ -167,12 +175,17 @@ impl Model {
 
     /// For one text's candidates: the probability that each is the right answer.
     pub fn probabilities(&self, candidates: &[Features]) -> Vec<f32> {
+        self.raw_probabilities(candidates)
+            .into_iter()
+            .map(|p| sigmoid(self.scale * logit(p) + self.shift) as f32)
+            .collect()
+    }
+
+    /// The probabilities from the weights alone, before calibration.
+    fn raw_probabilities(&self, candidates: &[Features]) -> Vec<f64> {
         let w = self.weight_vector();
         let with_unit: Vec<(Features, ())> = candidates.iter().map(|f| (*f, ())).collect();
         choice_probabilities(&w, &with_unit)
-            .into_iter()
-            .map(|p| p as f32)
-            .collect()
     }
 
     /// The model as TOML, weights rounded to six decimals (what is committed).
@@ -184,8 +197,8 @@ impl Model {
         out.push_str(&format!("fitted_on = {:?}\n", self.fitted_on));
         out.push_str(&format!("threshold = {:.2}\n", self.threshold));
         out.push_str(&format!(
-            "suggestion_floor = {:.2}\n\n[weights]\n",
-            self.suggestion_floor
+            "suggestion_floor = {:.2}\nscale = {:.6}\nshift = {:.6}\n\n[weights]\n",
+            self.suggestion_floor, self.scale, self.shift
         ));
         for name in FEATURE_NAMES {
             let w = self.weights.get(name).copied().unwrap_or(0.0);
@@ -193,6 +206,48 @@ impl Model {
         }
         out
     }
+}
+
+fn sigmoid(z: f64) -> f64 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+/// The log-odds of `p`, kept finite.
+fn logit(p: f64) -> f64 {
+    let p = p.clamp(1e-6, 1.0 - 1e-6);
+    (p / (1.0 - p)).ln()
+}
+
+/// Fits `y ~ sigmoid(a * z + b)` by Newton steps (Platt scaling); starts from the identity.
+fn fit_calibration(points: &[(f64, f64)]) -> (f64, f64) {
+    let (mut a, mut b) = (1.0f64, 0.0f64);
+    for _ in 0..MAX_ITERATIONS {
+        let (mut ga, mut gb, mut haa, mut hab, mut hbb) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        for (z, y) in points {
+            let p = sigmoid(a * z + b);
+            let d = p * (1.0 - p);
+            ga += (p - y) * z;
+            gb += p - y;
+            haa += d * z * z;
+            hab += d * z;
+            hbb += d;
+        }
+        // A small ridge keeps the step finite when every answer is right (or wrong).
+        haa += 1e-6;
+        hbb += 1e-6;
+        let det = haa * hbb - hab * hab;
+        if det.abs() < 1e-12 {
+            break;
+        }
+        let da = (hbb * ga - hab * gb) / det;
+        let db = (haa * gb - hab * ga) / det;
+        a -= da;
+        b -= db;
+        if da.abs().max(db.abs()) < 1e-10 {
+            break;
+        }
+    }
+    (a, b)
 }
 
 fn dot(w: &[f64; FEATURES], f: &Features) -> f64 {
@@ -210,20 +265,31 @@ pub struct Sample {
     pub expects_none: bool,
 }
 
-/// Fits the weights by L2-penalised conditional logit (the bias is not penalised), then picks
-/// the threshold and the suggestion floor on the same samples.
+impl Sample {
+    /// True when the text names Remote Desktop, a client, a server or Entra sign-in.
+    pub fn names_ours(&self) -> bool {
+        self.candidates
+            .iter()
+            .any(|(f, _)| f.values[NAMES_OURS] > 0.5)
+    }
+}
+
+/// Fits the weights by L2-penalised conditional logit (the bias is not penalised) on `real`
+/// and `extra` samples together, then picks the threshold and the suggestion floor on `real`
+/// alone: the operating points are chosen where texts come as people write them.
 ///
 /// The model is a choice among a text's candidates and "none of them": candidate `i` has the
 /// score `w·x_i`, "none" the score 0, and the probability of each is its share of the
 /// exponentiated scores. So a candidate's confidence falls when a rival fits as well, and a
 /// text whose right answer is not among its candidates (or that has none) teaches "none".
-pub fn fit(samples: &[Sample], fitted_on: &str) -> Model {
+pub fn fit(real: &[Sample], extra: &[Sample], fitted_on: &str) -> Model {
+    let samples: Vec<&Sample> = real.iter().chain(extra).collect();
     let mut w = [0.0f64; FEATURES];
     for _ in 0..MAX_ITERATIONS {
         // Gradient and Hessian of the penalised negative log-likelihood.
         let mut g = [0.0f64; FEATURES];
         let mut h = [[0.0f64; FEATURES]; FEATURES];
-        for sample in samples {
+        for sample in &samples {
             let xs: Vec<[f64; FEATURES]> = sample
                 .candidates
                 .iter()
@@ -277,10 +343,29 @@ pub fn fit(samples: &[Sample], fitted_on: &str) -> Model {
         fitted_on: format!("{fitted_on} ({} texts)", samples.len()),
         threshold: 0.5,
         suggestion_floor: 0.5,
+        scale: 1.0,
+        shift: 0.0,
         weights,
     };
-    model.threshold = best_threshold(&model, samples);
-    model.suggestion_floor = best_suggestion_floor(&model, samples);
+    // Calibrated on the first answer of each real text: its raw probability against whether
+    // it was right.
+    let points: Vec<(f64, f64)> = real
+        .iter()
+        .filter_map(|s| {
+            let features: Vec<Features> = s.candidates.iter().map(|(f, _)| *f).collect();
+            let raw = model.raw_probabilities(&features);
+            let (k, p) = raw
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))?;
+            Some((logit(*p), if s.candidates[k].1 { 1.0 } else { 0.0 }))
+        })
+        .collect();
+    let (scale, shift) = fit_calibration(&points);
+    model.scale = (scale * 1e6).round() / 1e6;
+    model.shift = (shift * 1e6).round() / 1e6;
+    model.threshold = best_threshold(&model, real);
+    model.suggestion_floor = best_suggestion_floor(&model, real);
     model
 }
 
@@ -341,7 +426,16 @@ fn best_threshold(model: &Model, samples: &[Sample]) -> f32 {
 fn best_suggestion_floor(model: &Model, samples: &[Sample]) -> f32 {
     let ranked: Vec<(Vec<(f32, bool)>, bool)> = samples
         .iter()
-        .map(|s| (ranked(model, s), s.expects_none))
+        .map(|s| {
+            let mut r = ranked(model, s);
+            // Suggestions are offered only for a text about Remote Desktop: one that names it
+            // or has a match.
+            let has_match = r.first().is_some_and(|(p, _)| *p >= model.threshold);
+            if !(s.names_ours() || has_match) {
+                r.retain(|(p, _)| *p >= model.threshold);
+            }
+            (r, s.expects_none)
+        })
         .collect();
     let score = |floor: f32| -> i64 {
         ranked
@@ -476,13 +570,18 @@ mod tests {
                 }
             })
             .collect();
-        let model = fit(&samples, "test");
+        let model = fit(&samples, &[], "test");
         assert!(model.weights["evidence"] > 0.5, "{:?}", model.weights);
         assert!(
             model.probabilities(&[features(0.9)])[0] > model.probabilities(&[features(0.1)])[0]
         );
         // Deterministic.
-        assert_eq!(model, fit(&samples, "test"));
+        assert_eq!(model, fit(&samples, &[], "test"));
+    }
+
+    #[test]
+    fn feature_positions_are_named() {
+        assert_eq!(FEATURE_NAMES[NAMES_OURS], "names_ours");
     }
 
     #[test]

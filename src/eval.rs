@@ -331,11 +331,27 @@ pub fn read_half(dir: &std::path::Path, half: Split) -> Result<Vec<Case>, Error>
 /// Fits the confidence model on the tune half of the real-world corpus in `dir` (what
 /// `scripts/fit-confidence` runs and `tests/confidence.rs` checks).
 pub fn fit_confidence(kb: &Kb, dir: &std::path::Path) -> Result<crate::confidence::Model, Error> {
-    let cases = read_half(dir, Split::Tune)?;
-    let samples = samples(kb, &cases);
+    let tune = samples(kb, &read_half(dir, Split::Tune)?);
+    let mut cases = Vec::new();
+    // The entries' golden examples too: what each entry must answer is part of the KB, and
+    // without them the tune half alone says little about a bare code or a short dialog.
+    for entry in kb.entries() {
+        for example in &entry.examples {
+            cases.push(Case {
+                text: example.clone(),
+                expect: vec![entry.id.clone()],
+                kind: None,
+                lang: None,
+                source: None,
+                split: None,
+            });
+        }
+    }
+    let examples = samples(kb, &cases);
     Ok(crate::confidence::fit(
-        &samples,
-        "the tune half of tests/realworld",
+        &tune,
+        &examples,
+        "the tune half of tests/realworld and the entries' golden examples",
     ))
 }
 

@@ -369,7 +369,7 @@ pub enum Scope {
     RemoteDesktop,
     /// Another field, named in the text (`other_field`): no answer.
     OtherField,
-    /// Nothing says it is about Remote Desktop and nothing in the KB fits it.
+    /// Nothing in it names Remote Desktop and no entry fits it surely.
     Unknown,
 }
 
@@ -671,10 +671,9 @@ impl Kb {
             })
             .collect();
         let signals = whole.signals;
-        let best = ranked.first().map_or(0.0, |(p, _)| *p);
         let scope = if signals.other_field {
             Scope::OtherField
-        } else if signals.names_ours || best >= model.suggestion_floor {
+        } else if signals.names_ours || !matches.is_empty() {
             Scope::RemoteDesktop
         } else {
             Scope::Unknown

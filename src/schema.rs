@@ -1,4 +1,4 @@
-//! JSON Schemas of the KB files, generated from the Rust types so they cannot drift. Editors with
+//! JSON Schemas of the KB files and of `rdperr --json`, generated from the Rust types so they cannot drift. Editors with
 //! Taplo or Even Better TOML read them through each file's `#:schema` first line.
 
 use crate::model::{CodeTable, Entry};
@@ -16,6 +16,14 @@ pub fn code_table_schema() -> String {
 /// The schema of `rdperr export` (the whole KB as one JSON document), pretty-printed.
 pub fn export_schema() -> String {
     pretty(schemars::schema_for!(crate::docs::Export<'static>))
+}
+
+/// The schema of `rdperr --json` for a lookup (matches, suggestions, scope, codes, commands),
+/// pretty-printed.
+pub fn lookup_schema() -> String {
+    pretty(schemars::schema_for!(
+        crate::render::LookupDocument<'static>
+    ))
 }
 
 fn pretty(schema: schemars::Schema) -> String {

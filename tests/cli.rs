@@ -112,8 +112,10 @@ fn json_follows_the_documented_contract() {
         .stdout
         .clone();
     let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["schema_version"], 2);
     assert_eq!(doc["query"], "credentials did not work");
+    assert_eq!(doc["scope"], "remote_desktop");
+    assert!(doc["suggestions"].is_array());
     let m = &doc["matches"][0];
     assert_eq!(m["id"], "rdp-credentials-rejected");
     assert!(m["confidence"].as_f64().unwrap() > 0.5);
@@ -154,7 +156,13 @@ fn color_follows_flag_and_no_color() {
 #[test]
 fn alternatives_are_listed_with_n() {
     rdperr()
-        .args(["-n", "3", "--min-confidence", "0.01", "credentials did not work"])
+        .args([
+            "-n",
+            "3",
+            "--min-confidence",
+            "0.01",
+            "credentials did not work",
+        ])
         .assert()
         .success()
         .stdout(predicate::str::contains("Also possible"));

@@ -51,3 +51,18 @@ fn the_model_orders_evidence_sensibly() {
     let model = rdperr::confidence::model();
     assert!(model.suggestion_floor <= model.threshold);
 }
+
+/// The README states the threshold and floor in force.
+#[test]
+fn the_readme_states_the_committed_threshold() {
+    let model = rdperr::confidence::model();
+    let readme = include_str!("../README.md");
+    let stated = format!(
+        "threshold {:.2}, floor {:.2}",
+        model.threshold, model.suggestion_floor
+    );
+    assert!(
+        readme.contains(&stated),
+        "README.md should say \"{stated}\" (How a query is matched)"
+    );
+}

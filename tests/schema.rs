@@ -31,6 +31,11 @@ fn code_table_schema_is_current() {
 }
 
 #[test]
+fn lookup_schema_is_current() {
+    check("lookup.schema.json", rdperr::schema::lookup_schema());
+}
+
+#[test]
 fn export_schema_is_current() {
     check("export.schema.json", rdperr::schema::export_schema());
 }

@@ -33,8 +33,14 @@ pub struct LookupRequest {
 pub struct LookupResponse {
     pub schema_version: u32,
     pub query: String,
-    /// Best first; empty when nothing matches.
+    /// Answers rdperr stands behind, best first; empty when none is sure.
     pub matches: Vec<Match>,
+    /// When no entry (or too few) is sure for a text about Remote Desktop: the closest ones,
+    /// each with the hint that tells it apart and the question that decides: ask the user.
+    pub suggestions: Vec<rdperr::Suggestion>,
+    /// Whether the text is about Remote Desktop at all (`remote_desktop`, `other_field`,
+    /// `unknown`).
+    pub scope: rdperr::Scope,
     /// True when the top matches are about equally likely: ask the user which hint fits.
     pub ambiguous: bool,
     /// Codes found in the text, with every interpretation.
@@ -133,13 +139,14 @@ impl RdperrServer {
             .iter()
             .map(|m| (m.id.clone(), render::entry_commands(&m.entry, &values)))
             .collect();
-        let note = matches
-            .is_empty()
+        let note = (matches.is_empty() && found.suggestions.is_empty())
             .then(|| render::no_match_text(&self.kb, &found));
         Json(LookupResponse {
             schema_version: render::SCHEMA_VERSION,
             query: found.query.clone(),
             matches,
+            suggestions: found.suggestions.clone(),
+            scope: found.scope,
             ambiguous: found.ambiguous,
             codes: found.codes.clone(),
             commands,

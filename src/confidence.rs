@@ -37,6 +37,9 @@ pub const FEATURE_NAMES: [&str; FEATURES] = [
     "first",
 ];
 
+/// Candidates whose combined evidence is this close count as level for the `first` feature.
+const TIE: f32 = 0.005;
+
 /// The position of `names_ours` in [`FEATURE_NAMES`].
 const NAMES_OURS: usize = 12;
 
@@ -127,7 +130,9 @@ impl Features {
                         flag(text.names_ours),
                         flag(text.log),
                         (e.combined - best_other).clamp(-1.0, 1.0),
-                        flag(k == 0),
+                        // Ahead of every rival, or level with the best: of candidates that
+                        // tie, none is first because of the order they were listed in.
+                        flag(e.combined >= best_other - TIE),
                     ],
                 }
             })
@@ -282,6 +287,8 @@ impl Sample {
 /// score `w·x_i`, "none" the score 0, and the probability of each is its share of the
 /// exponentiated scores. So a candidate's confidence falls when a rival fits as well, and a
 /// text whose right answer is not among its candidates (or that has none) teaches "none".
+// Matrix arithmetic reads best with indices.
+#[allow(clippy::needless_range_loop)]
 pub fn fit(real: &[Sample], extra: &[Sample], fitted_on: &str) -> Model {
     let samples: Vec<&Sample> = real.iter().chain(extra).collect();
     let mut w = [0.0f64; FEATURES];
@@ -472,6 +479,8 @@ fn middle_of_best<S: Ord + Copy>(scores: impl Iterator<Item = (f32, S)>) -> f32 
 }
 
 /// Solves `h x = g` by Gaussian elimination with partial pivoting.
+// Matrix arithmetic reads best with indices.
+#[allow(clippy::needless_range_loop)]
 fn solve(mut h: [[f64; FEATURES]; FEATURES], mut g: [f64; FEATURES]) -> [f64; FEATURES] {
     for col in 0..FEATURES {
         let pivot = (col..FEATURES)

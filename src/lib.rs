@@ -60,8 +60,11 @@ const FOREIGN_FACTOR: f32 = 0.4;
 const PATTERN_EVIDENCE: f32 = 0.85;
 /// What a query keeps of its confidence when it quotes a message the KB knows nothing like.
 const UNKNOWN_QUOTE_FACTOR: f32 = 0.6;
-/// Entries this close to the best one are shown as equally likely.
-pub const AMBIGUITY_MARGIN: f32 = 0.06;
+/// Answers whose confidence is at least this share of the best one's are shown as equally
+/// likely. Confidences are probabilities that share one text's mass, so "about equal" is a
+/// ratio: two causes of one message at 0.40 and 0.30 are a toss-up, 0.90 and 0.05 are not.
+/// Not fitted: it decides what is shown side by side, not what is right.
+pub const AMBIGUITY_RATIO: f32 = 0.7;
 /// In a log paste, what the paste read as one text keeps of its confidence: the lines scored
 /// alone are the sharper evidence, the whole is the fallback when no line says enough.
 const WHOLE_PASTE_WEIGHT: f32 = 0.85;
@@ -325,7 +328,8 @@ pub struct Lookup {
     pub suggestions: Vec<Suggestion>,
     /// Whether the text is about Remote Desktop at all.
     pub scope: Scope,
-    /// True when the top matches are about equally likely (one message, several causes).
+    /// True when the first match and the next answer (a match or a suggestion) are about
+    /// equally likely ([`AMBIGUITY_RATIO`]): one message, several causes.
     pub ambiguous: bool,
     /// Codes found in the query, each with every interpretation.
     pub codes: Vec<CodeFinding>,
@@ -337,6 +341,38 @@ pub struct Lookup {
     /// why a text that quotes a Windows message may still get no match.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub other_field: Option<String>,
+}
+
+impl Lookup {
+    /// The answers shown, in order: the matches, then the suggestions, as (id, confidence,
+    /// entry title, hint).
+    pub fn answers(&self) -> impl Iterator<Item = (&str, f32, &str, Option<&str>)> {
+        self.matches
+            .iter()
+            .map(|m| {
+                (
+                    m.id.as_str(),
+                    m.confidence,
+                    m.entry.title.as_str(),
+                    m.entry.distinguish.as_deref(),
+                )
+            })
+            .chain(self.suggestions.iter().map(|s| {
+                (
+                    s.id.as_str(),
+                    s.confidence,
+                    s.title.as_str(),
+                    s.hint.as_deref(),
+                )
+            }))
+    }
+
+    /// The answers about as likely as the first ([`AMBIGUITY_RATIO`]).
+    pub fn tied(&self) -> impl Iterator<Item = (&str, f32, &str, Option<&str>)> {
+        let best = self.answers().next().map_or(0.0, |a| a.1);
+        self.answers()
+            .take_while(move |a| a.1 >= AMBIGUITY_RATIO * best)
+    }
 }
 
 /// Matches and suggestions shown for one text, at most.
@@ -702,8 +738,14 @@ impl Kb {
         } else {
             Vec::new()
         };
-        let ambiguous =
-            matches.len() > 1 && matches[0].confidence - matches[1].confidence <= AMBIGUITY_MARGIN;
+        let second = matches
+            .get(1)
+            .map(|m| m.confidence)
+            .or(suggestions.first().map(|s| s.confidence));
+        let ambiguous = match (matches.first(), second) {
+            (Some(first), Some(second)) => second >= AMBIGUITY_RATIO * first.confidence,
+            _ => false,
+        };
         Lookup {
             query: text.to_string(),
             matches,

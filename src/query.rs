@@ -43,7 +43,15 @@ impl<'a> Query<'a> {
         } else {
             normalize::tokens(window)
         };
-        let terms = QueryTerms::new(&tokens, prepared);
+        let kept: Vec<Token> = match ruled_out(&tokens) {
+            ruled if ruled.is_empty() => tokens.clone(),
+            ruled => tokens
+                .iter()
+                .filter(|t| !ruled.contains(&t.position))
+                .cloned()
+                .collect(),
+        };
+        let terms = QueryTerms::new(&kept, prepared);
         let quoted_parts: Vec<String> = normalize::quoted_segments(window)
             .iter()
             .take(MAX_QUOTED)
@@ -94,5 +102,73 @@ impl<'a> Query<'a> {
     }
 }
 
+/// A story longer than this many words is a paste, not a story: its clauses are not weighed.
+const MAX_STORY_WORDS: usize = 200;
+
+/// Words that end a clause and turn to what is still wrong ("the NSG allows 3389 but ...").
+const CONTRAST: &[&str] = &["but", "however", "although", "though", "yet", "still"];
+/// Words that say a thing was checked and lets the connection through. Not "works": "works by
+/// IP but not by name" is a symptom, not a cause ruled out.
+const FINE: &[&str] = &[
+    "allow", "allows", "allowed", "open", "opened", "checked", "verified", "confirmed",
+];
+/// Words that say something failed: a clause with one of them is part of the problem.
+const FAILED: &[&str] = &[
+    "not", "no", "never", "fail", "fails", "failed", "failing", "error", "unable", "denied",
+    "refused", "refuses", "blocked", "blocks", "wrong", "cannot",
+];
+
+/// Positions of the words of clauses that rule something out: a clause before "but" (or
+/// "however", "although" ...) that says a thing is fine or was checked ("the NSG allows 3389",
+/// "I checked the firewall and it is open") and names no failure. Their words point to the
+/// causes the writer has already excluded, so the whole story is scored without them.
+fn ruled_out(tokens: &[Token]) -> std::collections::HashSet<usize> {
+    let mut out = std::collections::HashSet::new();
+    if tokens.len() > MAX_STORY_WORDS {
+        return out;
+    }
+    let mut clause: Vec<&Token> = Vec::new();
+    for t in tokens {
+        if CONTRAST.contains(&t.word.as_str()) {
+            let fine = clause.iter().any(|c| FINE.contains(&c.word.as_str()));
+            let failed = clause.iter().any(|c| FAILED.contains(&c.word.as_str()));
+            if fine && !failed {
+                out.extend(clause.iter().map(|c| c.position));
+            }
+            clause.clear();
+        } else {
+            clause.push(t);
+        }
+    }
+    out
+}
+
 /// The share of known words above which a quote counts as English.
 const ENGLISH_SHARE: f32 = 0.6;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ruled_words(text: &str) -> Vec<String> {
+        let tokens = normalize::tokens(text);
+        let ruled = ruled_out(&tokens);
+        tokens
+            .into_iter()
+            .filter(|t| ruled.contains(&t.position))
+            .map(|t| t.word)
+            .collect()
+    }
+
+    #[test]
+    fn a_clause_that_rules_a_cause_out_is_set_aside() {
+        assert_eq!(
+            ruled_words("the NSG allows 3389 but I still cannot connect"),
+            ["nsg", "allows", "3389"]
+        );
+        // A clause that names a failure is part of the problem.
+        assert!(ruled_words("the firewall blocks 3389 but only from home").is_empty());
+        // Without a contrast nothing is set aside.
+        assert!(ruled_words("port 3389 is open and the password is wrong").is_empty());
+    }
+}

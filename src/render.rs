@@ -197,12 +197,7 @@ pub fn lookup_text(kb: &Kb, lookup: &Lookup, opts: &TextOptions) -> String {
         let _ = writeln!(out);
     }
     if lookup.ambiguous {
-        let tied: Vec<&Match> = lookup
-            .matches
-            .iter()
-            .take_while(|m| best.confidence - m.confidence <= crate::AMBIGUITY_MARGIN)
-            .take(opts.limit.max(6))
-            .collect();
+        let tied: Vec<_> = lookup.tied().take(opts.limit.max(6)).collect();
         let _ = writeln!(
             out,
             "{}",
@@ -211,15 +206,15 @@ pub fn lookup_text(kb: &Kb, lookup: &Lookup, opts: &TextOptions) -> String {
                 tied.len()
             ))
         );
-        for m in &tied {
+        for (id, confidence, title, hint) in &tied {
             let _ = writeln!(
                 out,
                 "  {} {}  {}",
-                p.bold(&sanitize(&m.entry.title)),
-                p.dim(&format!("[{}]", m.id)),
-                p.dim(&format!("confidence {:.2}", m.confidence))
+                p.bold(&sanitize(title)),
+                p.dim(&format!("[{id}]")),
+                p.dim(&format!("confidence {confidence:.2}"))
             );
-            if let Some(hint) = &m.entry.distinguish {
+            if let Some(hint) = hint {
                 let _ = writeln!(out, "{}", indent(&wrap(&sanitize(hint), 74), "      "));
             }
         }

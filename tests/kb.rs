@@ -394,17 +394,10 @@ fn shared_messages_are_flagged_ambiguous_with_hints() {
     assert!(
         found.ambiguous,
         "{:?}",
-        found
-            .matches
-            .iter()
-            .map(|m| (&m.id, m.confidence))
-            .collect::<Vec<_>>()
+        found.answers().map(|a| (a.0, a.1)).collect::<Vec<_>>()
     );
-    assert!(found
-        .matches
-        .iter()
-        .take(2)
-        .all(|m| m.entry.distinguish.is_some()));
+    assert!(found.tied().count() >= 2);
+    assert!(found.tied().all(|a| a.3.is_some()));
 }
 
 #[test]
@@ -460,7 +453,7 @@ fn every_mapped_client_string_resolves_to_its_entry() {
             let pasted = s.text.replace("<value>", "7");
             let found = kb.lookup(&pasted);
             checked += 1;
-            let ids: Vec<&str> = found.matches.iter().map(|m| m.id.as_str()).collect();
+            let ids: Vec<&str> = found.answers().map(|a| a.0).collect();
             // Two entries may share a string word for word; then the string's entry must be
             // among the equally likely answers. A consequence ("Unable to connect to RDP
             // server") gives way to any cause the same words suggest, so it need only be
@@ -468,14 +461,7 @@ fn every_mapped_client_string_resolves_to_its_entry() {
             let tied: Vec<&str> = if s.role == rdperr::Role::Consequence {
                 ids.iter().take(3).copied().collect()
             } else {
-                found
-                    .matches
-                    .iter()
-                    .take_while(|m| {
-                        found.matches[0].confidence - m.confidence <= rdperr::AMBIGUITY_MARGIN
-                    })
-                    .map(|m| m.id.as_str())
-                    .collect()
+                found.tied().map(|a| a.0).collect()
             };
             if !tied.contains(&id.as_str()) {
                 wrong.push(format!(

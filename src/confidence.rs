@@ -40,7 +40,9 @@ pub const FEATURE_NAMES: [&str; FEATURES] = [
 /// Candidates whose combined evidence is this close count as level for the `first` feature.
 const TIE: f32 = 0.005;
 
-/// The position of `names_ours` in [`FEATURE_NAMES`].
+/// Positions in [`FEATURE_NAMES`] that the scope rule reads.
+const PATTERN: usize = 4;
+const WORDING: usize = 5;
 const NAMES_OURS: usize = 12;
 
 /// How many features a candidate has.
@@ -271,11 +273,13 @@ pub struct Sample {
 }
 
 impl Sample {
-    /// True when the text names Remote Desktop, a client, a server or Entra sign-in.
-    pub fn names_ours(&self) -> bool {
-        self.candidates
-            .iter()
-            .any(|(f, _)| f.values[NAMES_OURS] > 0.5)
+    /// True when the text is about Remote Desktop whatever the threshold: it names Remote
+    /// Desktop, a client, a server or Entra sign-in (or is a bare code of ours), or one of the
+    /// entries' own wordings or patterns is in it.
+    pub fn in_scope(&self) -> bool {
+        self.candidates.iter().any(|(f, _)| {
+            f.values[NAMES_OURS] > 0.5 || f.values[WORDING] > 0.5 || f.values[PATTERN] > 0.5
+        })
     }
 }
 
@@ -438,7 +442,7 @@ fn best_suggestion_floor(model: &Model, samples: &[Sample]) -> f32 {
             // Suggestions are offered only for a text about Remote Desktop: one that names it
             // or has a match.
             let has_match = r.first().is_some_and(|(p, _)| *p >= model.threshold);
-            if !(s.names_ours() || has_match) {
+            if !(s.in_scope() || has_match) {
                 r.retain(|(p, _)| *p >= model.threshold);
             }
             (r, s.expects_none)
@@ -591,6 +595,8 @@ mod tests {
     #[test]
     fn feature_positions_are_named() {
         assert_eq!(FEATURE_NAMES[NAMES_OURS], "names_ours");
+        assert_eq!(FEATURE_NAMES[WORDING], "wording");
+        assert_eq!(FEATURE_NAMES[PATTERN], "pattern");
     }
 
     #[test]

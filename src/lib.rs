@@ -124,6 +124,9 @@ fn level_weight(level: Option<logs::Level>) -> f32 {
     }
 }
 
+/// A text of at most this many words around a code it names is a question about that code.
+const BARE_CODE_WORDS: usize = 3;
+
 /// Input beyond this many bytes is not searched; the result says it was cut.
 pub const MAX_QUERY_BYTES: usize = 16 << 20;
 
@@ -328,8 +331,8 @@ pub struct Lookup {
     pub suggestions: Vec<Suggestion>,
     /// Whether the text is about Remote Desktop at all.
     pub scope: Scope,
-    /// True when the first match and the next answer (a match or a suggestion) are about
-    /// equally likely ([`AMBIGUITY_RATIO`]): one message, several causes.
+    /// True when the first two answers (matches, then suggestions) are about equally likely
+    /// ([`AMBIGUITY_RATIO`]): one message, several causes.
     pub ambiguous: bool,
     /// Codes found in the query, each with every interpretation.
     pub codes: Vec<CodeFinding>,
@@ -707,9 +710,14 @@ impl Kb {
             })
             .collect();
         let signals = whole.signals;
+        // About Remote Desktop: the text says so, an entry fits surely, or one of the entries'
+        // own wordings or patterns is in it.
+        let own_wording = ranked
+            .iter()
+            .any(|(_, s)| s.evidence.wording || s.evidence.pattern);
         let scope = if signals.other_field {
             Scope::OtherField
-        } else if signals.names_ours || !matches.is_empty() {
+        } else if signals.names_ours || own_wording || !matches.is_empty() {
             Scope::RemoteDesktop
         } else {
             Scope::Unknown
@@ -738,14 +746,12 @@ impl Kb {
         } else {
             Vec::new()
         };
-        let second = matches
-            .get(1)
+        let shown: Vec<f32> = matches
+            .iter()
             .map(|m| m.confidence)
-            .or(suggestions.first().map(|s| s.confidence));
-        let ambiguous = match (matches.first(), second) {
-            (Some(first), Some(second)) => second >= AMBIGUITY_RATIO * first.confidence,
-            _ => false,
-        };
+            .chain(suggestions.iter().map(|s| s.confidence))
+            .collect();
+        let ambiguous = shown.len() > 1 && shown[1] >= AMBIGUITY_RATIO * shown[0];
         Lookup {
             query: text.to_string(),
             matches,
@@ -827,6 +833,8 @@ impl Kb {
         let mut lines: Vec<(&logs::Segment<'_>, f32)> = segments
             .iter()
             .filter_map(|seg| match seg {
+                // A stack trace's frames are addresses, not evidence.
+                logs::Segment::Log(l) if logs::is_stack_frame(l.message) => None,
                 logs::Segment::Log(l) => {
                     seen.insert(l.message).then(|| (seg, level_weight(l.level)))
                 }
@@ -987,6 +995,9 @@ impl Kb {
                 },
             )
             .collect();
+        // A bare code from our tables is a question about it ("516", "0x904").
+        let names_ours = normalize::names_ours(&query.normalized)
+            || (!codes.is_empty() && query.terms.content_len() <= BARE_CODE_WORDS);
         TextResult {
             scored,
             codes,
@@ -996,7 +1007,7 @@ impl Kb {
                 other_field: query.other_field.is_some(),
                 unknown_quote,
                 known_share: query.terms.known_share(&engine.prepared),
-                names_ours: normalize::names_ours(&query.normalized),
+                names_ours,
                 log: false,
             },
         }

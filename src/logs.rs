@@ -228,12 +228,32 @@ pub fn has_log_lines(segments: &[Segment<'_>]) -> bool {
     segments.iter().any(|s| matches!(s, Segment::Log(_)))
 }
 
+/// True for a frame of a stack trace that a client logs after an error ("10:
+/// xfreerdp(_start+0x21) [0x5591029f0461]", FreeRDP's winpr_backtrace): addresses and symbol
+/// names, which say where the program was, not what failed.
+pub fn is_stack_frame(message: &str) -> bool {
+    let m = message.trim();
+    let numbered = m
+        .split_once(':')
+        .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    numbered && m.contains("+0x") && m.contains("[0x")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn one(line: &str) -> LogLine<'_> {
         read_line(1, line).unwrap_or_else(|| panic!("not read as a log line: {line}"))
+    }
+
+    #[test]
+    fn stack_frames_are_recognised() {
+        assert!(is_stack_frame("10: xfreerdp(_start+0x21) [0x5591029f0461]"));
+        assert!(is_stack_frame(" 7: xfreerdp(+0x73c4) [0x5636730033c4]"));
+        assert!(!is_stack_frame(
+            "freerdp_connect:freerdp_set_last_error_ex ERRCONNECT_CONNECT_FAILED [0x00020006]"
+        ));
     }
 
     #[test]

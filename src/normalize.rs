@@ -388,6 +388,18 @@ pub fn is_domain_word(word: &str) -> bool {
             | "work"
             | "works"
             | "working"
+            // The clients and servers: they say a text is about Remote Desktop, not which
+            // error (every line of a FreeRDP backtrace names xfreerdp).
+            | "freerdp"
+            | "xfreerdp"
+            | "wfreerdp"
+            | "rdesktop"
+            | "remmina"
+            | "xrdp"
+            | "guacd"
+            | "guacamole"
+            | "mremoteng"
+            | "ironrdp"
     )
 }
 

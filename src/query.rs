@@ -110,7 +110,14 @@ const CONTRAST: &[&str] = &["but", "however", "although", "though", "yet", "stil
 /// Words that say a thing was checked and lets the connection through. Not "works": "works by
 /// IP but not by name" is a symptom, not a cause ruled out.
 const FINE: &[&str] = &[
-    "allow", "allows", "allowed", "open", "opened", "checked", "verified", "confirmed",
+    "allow",
+    "allows",
+    "allowed",
+    "open",
+    "opened",
+    "checked",
+    "verified",
+    "confirmed",
 ];
 /// Words that say something failed: a clause with one of them is part of the problem.
 const FAILED: &[&str] = &[

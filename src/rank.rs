@@ -434,6 +434,11 @@ impl QueryTerms {
         self.hits.is_empty()
     }
 
+    /// How many distinct content words the query has.
+    pub fn content_len(&self) -> usize {
+        self.content.len()
+    }
+
     /// The share of the query's content words that the KB knows in English (exactly or as a
     /// typo): low for a text in another language.
     pub fn known_share(&self, prepared: &Prepared) -> f32 {

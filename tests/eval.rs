@@ -121,10 +121,14 @@ fn realworld_halves_meet_their_floors() {
     }
 }
 
-const FLOOR_TUNE_TOP1: f64 = 0.50;
-const FLOOR_TUNE_NONE: f64 = 0.70;
-const FLOOR_TEST_TOP1: f64 = 0.40;
-const FLOOR_TEST_NONE: f64 = 0.74;
+// The threshold of a match is fitted for the best overall accuracy on the tune half
+// (src/confidence.toml), which answers more texts than the hand-set 0.45 did: top-1 rose and
+// no-match fell on both halves when it came in (test half 43.9% -> 52.8% top-1, 76.2% -> 59.5%
+// no-match). The floors follow that trade-off; they are not targets.
+const FLOOR_TUNE_TOP1: f64 = 0.58;
+const FLOOR_TUNE_NONE: f64 = 0.66;
+const FLOOR_TEST_TOP1: f64 = 0.50;
+const FLOOR_TEST_NONE: f64 = 0.55;
 
 /// Every file of the real-world corpus with its queries, in name order (none when the folder
 /// is absent).

@@ -19,7 +19,7 @@ use std::process::ExitCode;
     name = "rdperr",
     version,
     args_conflicts_with_subcommands = true,
-    after_help = "Examples:\n  rdperr \"Your credentials did not work\"\n  rdperr 0x204\n  rdperr AADSTS50126 --json\n  xclip -o | rdperr\n\nExit status: 0 a match, 1 no match, 2 usage or KB error."
+    after_help = "Examples:\n  rdperr \"Your credentials did not work\"\n  rdperr 0x204\n  rdperr AADSTS50126 --json\n  xclip -o | rdperr\n\nExit status: 0 a match, 1 no sure match (suggestions may be shown), 2 usage or KB error."
 )]
 struct Cli {
     #[command(subcommand)]

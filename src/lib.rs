@@ -251,11 +251,18 @@ impl TextEngine {
     }
 }
 
+/// A confidence as JSON: three decimals, not the binary expansion of an f32 (0.802, not
+/// 0.8019999861717224).
+fn confidence_json<S: serde::Serializer>(c: &f32, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((f64::from(*c) * 1000.0).round() / 1000.0)
+}
+
 /// One ranked answer.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Match {
     pub id: String,
-    /// 0 to 1.
+    /// 0 to 1: the calibrated probability that this is the right answer.
+    #[serde(serialize_with = "confidence_json")]
     pub confidence: f32,
     pub reasons: Vec<Reason>,
     /// In a pasted log, the line whose evidence decided this match.
@@ -387,6 +394,7 @@ pub struct Suggestion {
     pub id: String,
     pub title: String,
     /// 0 to 1, below the threshold of a match.
+    #[serde(serialize_with = "confidence_json")]
     pub confidence: f32,
     /// How to tell this entry from the others that fit (its `distinguish`).
     #[serde(skip_serializing_if = "Option::is_none")]

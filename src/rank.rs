@@ -36,6 +36,9 @@ pub enum Reason {
         /// one of the strings harvested from a client's source.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         client: Option<String>,
+        /// The language of the wording (`de-DE`), when it is a translation.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lang: Option<String>,
     },
     /// Words of one of the entry's wordings appear in the query, some perhaps mistyped.
     Terms {
@@ -43,6 +46,9 @@ pub enum Reason {
         matched: Vec<String>,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         typos: Vec<Typo>,
+        /// The language of the wording (`de-DE`), when it is a translation.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lang: Option<String>,
     },
     /// What the user quoted (or a short query as a whole) appears inside one of the entry's
     /// wordings.
@@ -99,6 +105,8 @@ pub(crate) struct Phrase {
     pub kind: PhraseKind,
     /// A wording in another language.
     pub localized: bool,
+    /// Its language tag (`de-DE`), for a wording in another language.
+    pub lang: Option<String>,
     /// The client that prints it, for a harvested client string.
     pub client: Option<String>,
     /// Whether the wording names a cause or a generic consequence.
@@ -165,7 +173,7 @@ impl Prepared {
         let mut words: HashMap<String, String> = HashMap::default();
         for (e, entry) in entries.iter().enumerate() {
             let mut list = Vec::new();
-            let mut add = |text: &str, kind, localized: bool, client: Option<&ClientWording>| {
+            let mut add = |text: &str, kind, lang: Option<&str>, client: Option<&ClientWording>| {
                 let normalized = normalize(&without_placeholders(text));
                 let w = content_words_of_normalized(&normalized);
                 if !w.is_empty() {
@@ -173,19 +181,20 @@ impl Prepared {
                         text: text.to_string(),
                         normalized,
                         kind,
-                        localized,
+                        localized: lang.is_some(),
+                        lang: lang.map(str::to_string),
                         client: client.map(|c| c.client.clone()),
                         role: client.map_or(Role::Cause, |c| c.role),
                         words: w,
                     });
                 }
             };
-            add(&entry.title, PhraseKind::Title, false, None);
+            add(&entry.title, PhraseKind::Title, None, None);
             for m in &entry.messages {
-                add(m, PhraseKind::Message, false, None);
+                add(m, PhraseKind::Message, None, None);
             }
             for l in &entry.localized {
-                add(&l.text, PhraseKind::Message, true, None);
+                add(&l.text, PhraseKind::Message, Some(&l.lang), None);
                 // Each sentence of a translated dialog stands on its own too: a translated page
                 // and the real dialog often differ in one sentence, and people quote one.
                 let sentences: Vec<&str> = l
@@ -196,18 +205,18 @@ impl Prepared {
                     .collect();
                 if sentences.len() > 1 {
                     for sentence in sentences {
-                        add(sentence, PhraseKind::Message, true, None);
+                        add(sentence, PhraseKind::Message, Some(&l.lang), None);
                     }
                 }
             }
             for k in &entry.keywords {
-                add(k, PhraseKind::Keyword, false, None);
+                add(k, PhraseKind::Keyword, None, None);
             }
             for k in &entry.symptoms {
-                add(k, PhraseKind::Symptom, false, None);
+                add(k, PhraseKind::Symptom, None, None);
             }
             for c in clients.get(e).into_iter().flatten() {
-                add(&c.text, PhraseKind::Client, false, Some(c));
+                add(&c.text, PhraseKind::Client, None, Some(c));
             }
             // A client's strings are evidence when a query contains most of one, but they do
             // not widen the entry's vocabulary or change how rare a word is: hundreds of log
@@ -700,6 +709,7 @@ pub(crate) fn score_entry(
             Reason::Phrase {
                 phrase: phrase.text.clone(),
                 client: phrase.client.clone(),
+                lang: phrase.lang.clone(),
             }
         } else {
             phrase_terms_reason(phrase, terms)
@@ -759,6 +769,7 @@ pub(crate) fn score_entry(
                         .map(|(_, w)| w.clone())
                         .collect(),
                     typos: Vec::new(),
+                    lang: None,
                 });
             }
         }
@@ -791,6 +802,7 @@ fn phrase_terms_reason(phrase: &Phrase, terms: &QueryTerms) -> Reason {
         phrase: phrase.text.clone(),
         matched,
         typos,
+        lang: phrase.lang.clone(),
     }
 }
 

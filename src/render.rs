@@ -653,9 +653,20 @@ fn reason_text(r: &Reason) -> String {
             client: Some(client),
             ..
         } => format!("exact message ({} prints it)", sanitize(client)),
+        Reason::Phrase {
+            lang: Some(lang), ..
+        } => format!("exact message in {}", sanitize(lang)),
         Reason::Phrase { .. } => "exact message".to_string(),
-        Reason::Terms { matched, typos, .. } => {
+        Reason::Terms {
+            matched,
+            typos,
+            lang,
+            ..
+        } => {
             let mut s = format!("words: {}", matched.join(" "));
+            if let Some(lang) = lang {
+                let _ = write!(s, " (of its {} wording)", sanitize(lang));
+            }
             if !typos.is_empty() {
                 let t: Vec<String> = typos
                     .iter()

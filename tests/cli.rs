@@ -365,3 +365,17 @@ fn broken_fixture_diagnostics_snapshots() {
         insta::assert_snapshot!(format!("fixture-{name}"), stderr);
     }
 }
+
+#[test]
+fn a_translated_dialog_is_answered_in_english_naming_its_language() {
+    rdperr()
+        .args([
+            "--color",
+            "never",
+            "Authentifizierungsfehler. Die lokale Sicherheitsautorität (LSA) ist nicht erreichbar.",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("[rdp-lsa-unreachable]"))
+        .stdout(predicate::str::contains("in de-DE"));
+}

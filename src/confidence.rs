@@ -273,14 +273,20 @@ pub struct Sample {
 }
 
 impl Sample {
-    /// True when the text is about Remote Desktop whatever the threshold: it names Remote
-    /// Desktop, a client, a server or Entra sign-in (or is a bare code of ours), or one of the
-    /// entries' own wordings or patterns is in it.
+    /// True when the text is about Remote Desktop whatever the threshold ([`in_scope`]).
     pub fn in_scope(&self) -> bool {
-        self.candidates.iter().any(|(f, _)| {
-            f.values[NAMES_OURS] > 0.5 || f.values[WORDING] > 0.5 || f.values[PATTERN] > 0.5
-        })
+        let features: Vec<Features> = self.candidates.iter().map(|(f, _)| *f).collect();
+        in_scope(&features)
     }
+}
+
+/// The scope rule before any threshold, shared by the lookup and the fit: a text is about
+/// Remote Desktop when it names Remote Desktop, a client, a server or Entra sign-in (or is a
+/// bare code of ours), or one of the entries' own wordings or patterns is in it.
+pub(crate) fn in_scope(candidates: &[Features]) -> bool {
+    candidates
+        .iter()
+        .any(|f| f.values[NAMES_OURS] > 0.5 || f.values[WORDING] > 0.5 || f.values[PATTERN] > 0.5)
 }
 
 /// Fits the weights by L2-penalised conditional logit (the bias is not penalised) on `real`

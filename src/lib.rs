@@ -718,14 +718,11 @@ impl Kb {
             })
             .collect();
         let signals = whole.signals;
-        // About Remote Desktop: the text says so, an entry fits surely, or one of the entries'
-        // own wordings or patterns is in it.
-        let own_wording = ranked
-            .iter()
-            .any(|(_, s)| s.evidence.wording || s.evidence.pattern);
+        // About Remote Desktop: the text says so, one of the entries' own wordings or patterns
+        // is in it (the rule the fit uses too), or an entry fits surely.
         let scope = if signals.other_field {
             Scope::OtherField
-        } else if signals.names_ours || own_wording || !matches.is_empty() {
+        } else if signals.names_ours || confidence::in_scope(&features) || !matches.is_empty() {
             Scope::RemoteDesktop
         } else {
             Scope::Unknown
@@ -754,23 +751,20 @@ impl Kb {
         } else {
             Vec::new()
         };
-        let shown: Vec<f32> = matches
-            .iter()
-            .map(|m| m.confidence)
-            .chain(suggestions.iter().map(|s| s.confidence))
-            .collect();
-        let ambiguous = shown.len() > 1 && shown[1] >= AMBIGUITY_RATIO * shown[0];
-        Lookup {
+        let mut lookup = Lookup {
             query: text.to_string(),
             matches,
             suggestions,
             scope,
-            ambiguous,
+            ambiguous: false,
             codes: whole.codes,
             captures: whole.captures,
             truncated,
             other_field: whole.other_field.map(str::to_string),
-        }
+        };
+        let ambiguous = lookup.tied().nth(1).is_some();
+        lookup.ambiguous = ambiguous;
+        lookup
     }
 
     /// The candidates the confidence model weighs for `text`, best evidence first, each with

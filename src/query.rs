@@ -43,15 +43,17 @@ impl<'a> Query<'a> {
         } else {
             normalize::tokens(window)
         };
-        let kept: Vec<Token> = match ruled_out(&tokens) {
-            ruled if ruled.is_empty() => tokens.clone(),
-            ruled => tokens
+        let ruled = ruled_out(&tokens);
+        let terms = if ruled.is_empty() {
+            QueryTerms::new(&tokens, prepared)
+        } else {
+            let kept: Vec<Token> = tokens
                 .iter()
                 .filter(|t| !ruled.contains(&t.position))
                 .cloned()
-                .collect(),
+                .collect();
+            QueryTerms::new(&kept, prepared)
         };
-        let terms = QueryTerms::new(&kept, prepared);
         let quoted_parts: Vec<String> = normalize::quoted_segments(window)
             .iter()
             .take(MAX_QUOTED)

@@ -134,7 +134,7 @@ impl Features {
                         (e.combined - best_other).clamp(-1.0, 1.0),
                         // Ahead of every rival, or level with the best: of candidates that
                         // tie, none is first because of the order they were listed in.
-                        flag(e.combined >= best_other - TIE),
+                        flag(e.combined >= best_other - TIE) * e.combined.clamp(0.0, 1.0),
                     ],
                 }
             })

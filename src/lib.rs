@@ -308,6 +308,17 @@ struct Scored {
     evidence: confidence::Evidence,
 }
 
+impl Scored {
+    /// Weighs a piece of a paste (a line by its level, the paste as a whole): its evidence and
+    /// the features the confidence model reads from it alike.
+    fn weigh(&mut self, weight: f32) {
+        self.confidence *= weight;
+        self.order *= weight;
+        self.evidence.text *= weight;
+        self.evidence.code *= weight;
+    }
+}
+
 /// What scoring one text found.
 struct TextResult {
     scored: Vec<Scored>,
@@ -785,8 +796,10 @@ impl Kb {
         let segments = logs::segments(&text[..floor_boundary(text, WORD_WINDOW)]);
         let log = logs::has_log_lines(&segments);
         let (mut whole, scored) = if log {
-            // In a log the addresses are values (a lab on 127.0.0.1 is not a loopback error).
-            let mut whole = self.score_text(&logs::without_addresses(text));
+            // In a log the addresses and paths are values (a lab on 127.0.0.1 is not a loopback
+            // error), and a stack trace's frames are not words of the paste.
+            let mut whole =
+                self.score_text(&logs::without_values(&logs::without_stack_frames(text)));
             let scored = self.weigh_segments(std::mem::take(&mut whole.scored), &segments);
             (whole, scored)
         } else {
@@ -825,8 +838,7 @@ impl Kb {
         let mut pieces: Vec<Scored> = whole
             .into_iter()
             .map(|mut s| {
-                s.confidence *= WHOLE_PASTE_WEIGHT;
-                s.order *= WHOLE_PASTE_WEIGHT;
+                s.weigh(WHOLE_PASTE_WEIGHT);
                 s
             })
             .collect();
@@ -847,9 +859,13 @@ impl Kb {
         lines.sort_by(|a, b| b.1.total_cmp(&a.1));
         lines.truncate(MAX_SCORED_LINES);
         for (seg, weight) in lines {
+            // A line below WARN is the program telling what it does ("creating directory
+            // ...", "Loading Dynamic Virtual Channel rdpgfx"): it is evidence when it is a
+            // string, code or pattern the KB knows, not for the ordinary words in it.
+            let chatter = matches!(seg, logs::Segment::Log(l) if l.level.is_some_and(|v| v < logs::Level::Warn));
             let (text, line) = match seg {
                 logs::Segment::Log(l) => (
-                    logs::without_addresses(l.message),
+                    logs::without_values(l.message),
                     LineRef::new(l.number, l.raw),
                 ),
                 logs::Segment::Prose { first, text } => (
@@ -858,8 +874,10 @@ impl Kb {
                 ),
             };
             for mut s in self.score_text(&text).scored {
-                s.confidence *= weight;
-                s.order *= weight;
+                if chatter && !s.named {
+                    continue;
+                }
+                s.weigh(weight);
                 s.line = Some(line.clone());
                 pieces.push(s);
             }

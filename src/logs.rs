@@ -206,21 +206,25 @@ pub fn segments<'a>(text: &'a str) -> Vec<Segment<'a>> {
     out
 }
 
-/// A log line's message with its network addresses taken out: a log prints the address it
-/// connects to as a value (`127.0.0.1:3389`, `[::1]:3390`, `host.example:3389`), which says
-/// nothing about the error and must not match a KB wording that names an address.
-pub fn without_addresses(message: &str) -> std::borrow::Cow<'_, str> {
-    static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
+/// A log line's message with its values taken out: the network address it connects to
+/// (`127.0.0.1:3389`, `[::1]:3390`, `host.example:3389`) and the files it names
+/// (`/home/alice/.config/freerdp/certs`, `C:\Users\alice\Documents`). They say where, not
+/// what failed: an address must not match a KB wording that names one, and a path's folder
+/// names (a user called "xrdp-user") are not words of the message.
+pub fn without_values(message: &str) -> std::borrow::Cow<'_, str> {
+    static VALUE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
             r"(?x)
             \b(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b        # IPv4, with a port
             | \[[0-9A-Fa-f:.]+\](?::\d{1,5})?              # [IPv6]:port
             | \b[A-Za-z0-9][\w\-]*(?:\.[\w\-]+)+:\d{1,5}\b # host.name:port
+            | (?:^|[\s\[(='\x22])~?(?:/[\w.\-+@]+){2,}/?     # /an/absolute/path (and the gap before it)
+            | \b[A-Za-z]:\\[^\s\]'\x22]*                     # C:\a\Windows\path
             ",
         )
         .expect("static address pattern")
     });
-    ADDRESS.replace_all(message, " ")
+    VALUE.replace_all(message, " ")
 }
 
 /// True when the paste holds at least one log line.
@@ -239,12 +243,63 @@ pub fn is_stack_frame(message: &str) -> bool {
     numbered && m.contains("+0x") && m.contains("[0x")
 }
 
+/// `text` without the frames of the stack traces in it ([`is_stack_frame`]): what a paste says
+/// as a whole, read without the addresses a client dumps after an error.
+pub fn without_stack_frames(text: &str) -> std::borrow::Cow<'_, str> {
+    let frame = |line: &str| {
+        read_line(0, line.trim_end_matches(['\n', '\r'])).is_some_and(|l| is_stack_frame(l.message))
+    };
+    if !text.split_inclusive('\n').any(frame) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.split_inclusive('\n')
+            .filter(|line| !frame(line))
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn one(line: &str) -> LogLine<'_> {
         read_line(1, line).unwrap_or_else(|| panic!("not read as a log line: {line}"))
+    }
+
+    #[test]
+    fn values_are_taken_out_of_a_message() {
+        let m = without_values(
+            "creating directory /tmp/lab/home/xrdp-unknown-user/.config/freerdp for 10.0.0.4:3389",
+        );
+        assert!(
+            !m.contains("xrdp-unknown-user") && !m.contains("10.0.0.4"),
+            "{m}"
+        );
+        assert!(m.contains("creating directory"), "{m}");
+        let w = without_values(r"cannot open C:\Users\rdp-user\Default.rdp: access denied");
+        assert!(
+            !w.contains("rdp-user") && w.contains("access denied"),
+            "{w}"
+        );
+        // A slash between words is not a path.
+        assert_eq!(
+            without_values("SSL/TLS handshake failed"),
+            "SSL/TLS handshake failed"
+        );
+    }
+
+    #[test]
+    fn a_paste_loses_its_stack_frames_only() {
+        let paste = "[14:22:21:979] [1:1] [ERROR][com.freerdp.utils] - Caught signal 'Terminated' [15]\n\
+                     [14:22:21:979] [1:1] [ERROR][com.freerdp.utils] - 10: xfreerdp(_start+0x21) [0x55f06a0fb461]\n\
+                     the end\n";
+        let kept = without_stack_frames(paste);
+        assert!(
+            kept.contains("Caught signal") && kept.contains("the end"),
+            "{kept}"
+        );
+        assert!(!kept.contains("_start+0x21"), "{kept}");
     }
 
     #[test]
@@ -338,16 +393,13 @@ mod tests {
     #[test]
     fn addresses_are_values_not_words() {
         assert_eq!(
-            without_addresses("unable to connect to 127.0.0.1:3389 now"),
+            without_values("unable to connect to 127.0.0.1:3389 now"),
             "unable to connect to   now"
         );
-        assert_eq!(without_addresses("connect to [::1]:3390"), "connect to  ");
+        assert_eq!(without_values("connect to [::1]:3390"), "connect to  ");
+        assert_eq!(without_values("rdp.example.com:3389 refused"), "  refused");
         assert_eq!(
-            without_addresses("rdp.example.com:3389 refused"),
-            "  refused"
-        );
-        assert_eq!(
-            without_addresses("ERRCONNECT_LOGON_FAILURE"),
+            without_values("ERRCONNECT_LOGON_FAILURE"),
             "ERRCONNECT_LOGON_FAILURE"
         );
     }

@@ -35,6 +35,7 @@ pub const FEATURE_NAMES: [&str; FEATURES] = [
     "log",
     "lead",
     "first",
+    "earliest",
 ];
 
 /// Candidates whose combined evidence is this close count as level for the `first` feature.
@@ -46,7 +47,7 @@ const WORDING: usize = 5;
 const NAMES_OURS: usize = 12;
 
 /// How many features a candidate has.
-pub const FEATURES: usize = 16;
+pub const FEATURES: usize = 17;
 
 /// Candidates per text the model looks at (and is fitted on): the first ones by evidence.
 pub const CANDIDATES: usize = 6;
@@ -84,6 +85,9 @@ pub(crate) struct Evidence {
     pub consequence: bool,
     /// A cause elsewhere in the same paste outranked it.
     pub outranked: bool,
+    /// In a log, its deciding line is the first line that names a cause: a client that fails
+    /// often tries something else next, and the later errors are what that attempt hit.
+    pub earliest: bool,
 }
 
 /// What the text as a whole says, the same for every candidate.
@@ -135,6 +139,7 @@ impl Features {
                         // Ahead of every rival, or level with the best: of candidates that
                         // tie, none is first because of the order they were listed in.
                         flag(e.combined >= best_other - TIE) * e.combined.clamp(0.0, 1.0),
+                        flag(e.earliest),
                     ],
                 }
             })

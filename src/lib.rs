@@ -796,10 +796,9 @@ impl Kb {
         let segments = logs::segments(&text[..floor_boundary(text, WORD_WINDOW)]);
         let log = logs::has_log_lines(&segments);
         let (mut whole, scored) = if log {
-            // In a log the addresses and paths are values (a lab on 127.0.0.1 is not a loopback
-            // error), and a stack trace's frames are not words of the paste.
-            let mut whole =
-                self.score_text(&logs::without_values(&logs::without_stack_frames(text)));
+            // A log as a whole is what its lines say, without their prefixes and stack frames;
+            // addresses and paths are values (a lab on 127.0.0.1 is not a loopback error).
+            let mut whole = self.score_text(&logs::without_values(&logs::messages(text)));
             let scored = self.weigh_segments(std::mem::take(&mut whole.scored), &segments);
             (whole, scored)
         } else {
@@ -822,8 +821,17 @@ impl Kb {
             })
         });
         scored.truncate(confidence::CANDIDATES);
+        // The first line of the paste that names a cause, among the candidates' deciding lines.
+        let earliest = scored
+            .iter()
+            .filter(|s| s.role == Role::Cause && s.named)
+            .filter_map(|s| s.line.as_ref().map(|l| l.line))
+            .min();
         for s in scored.iter_mut() {
             s.evidence.combined = s.confidence;
+            s.evidence.earliest = s.role == Role::Cause
+                && s.named
+                && earliest.is_some_and(|e| s.line.as_ref().is_some_and(|l| l.line == e));
         }
         let evidence: Vec<confidence::Evidence> = scored.iter().map(|s| s.evidence).collect();
         let features = confidence::Features::of(&evidence, whole.signals);
@@ -901,6 +909,9 @@ impl Kb {
         consequences.retain(|(_, line)| shown.insert(line.line));
         if let Some(top) = out.iter_mut().max_by(|a, b| a.order.total_cmp(&b.order)) {
             if top.role == Role::Cause {
+                // Its own deciding line is not a consequence of itself.
+                let own = top.line.as_ref().map(|l| l.line);
+                consequences.retain(|(_, line)| Some(line.line) != own);
                 for (_, line) in consequences.into_iter().take(MAX_CONSEQUENCE_REASONS) {
                     top.reasons.push(Reason::Consequence {
                         line: line.line,
@@ -1001,6 +1012,7 @@ impl Kb {
                         localized: text.localized && text.score >= 0.5,
                         consequence: role == Role::Consequence,
                         outranked: false,
+                        earliest: false,
                     };
                     (confidence > 0.0).then_some(Scored {
                         entry: i,

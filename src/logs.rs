@@ -243,20 +243,22 @@ pub fn is_stack_frame(message: &str) -> bool {
     numbered && m.contains("+0x") && m.contains("[0x")
 }
 
-/// `text` without the frames of the stack traces in it ([`is_stack_frame`]): what a paste says
-/// as a whole, read without the addresses a client dumps after an error.
-pub fn without_stack_frames(text: &str) -> std::borrow::Cow<'_, str> {
-    let frame = |line: &str| {
-        read_line(0, line.trim_end_matches(['\n', '\r'])).is_some_and(|l| is_stack_frame(l.message))
-    };
-    if !text.split_inclusive('\n').any(frame) {
-        return std::borrow::Cow::Borrowed(text);
+/// What a paste says, as one text: each log line's message without its prefix (time, process,
+/// level, component: "[INFO][com.freerdp.gdi]" is not a word of the error), the frames of a
+/// stack trace left out ([`is_stack_frame`]), other lines as pasted.
+pub fn messages(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        match read_line(i + 1, line.trim_end_matches(['\n', '\r'])) {
+            Some(l) if is_stack_frame(l.message) => {}
+            Some(l) => {
+                out.push_str(l.message);
+                out.push('\n');
+            }
+            None => out.push_str(line),
+        }
     }
-    std::borrow::Cow::Owned(
-        text.split_inclusive('\n')
-            .filter(|line| !frame(line))
-            .collect(),
-    )
+    out
 }
 
 #[cfg(test)]
@@ -290,16 +292,20 @@ mod tests {
     }
 
     #[test]
-    fn a_paste_loses_its_stack_frames_only() {
+    fn a_paste_read_as_its_messages() {
         let paste = "[14:22:21:979] [1:1] [ERROR][com.freerdp.utils] - Caught signal 'Terminated' [15]\n\
                      [14:22:21:979] [1:1] [ERROR][com.freerdp.utils] - 10: xfreerdp(_start+0x21) [0x55f06a0fb461]\n\
                      the end\n";
-        let kept = without_stack_frames(paste);
+        let kept = messages(paste);
         assert!(
             kept.contains("Caught signal") && kept.contains("the end"),
             "{kept}"
         );
         assert!(!kept.contains("_start+0x21"), "{kept}");
+        assert!(
+            !kept.contains("com.freerdp") && !kept.contains("ERROR"),
+            "{kept}"
+        );
     }
 
     #[test]

@@ -490,6 +490,17 @@ const FOREIGN: &[&str] = &[
     "kinit",
     "msal",
     "adal",
+    // Applications that report a Windows or OpenSSL status from their own code: a .NET or Java
+    // exception, a web server, an HTTP library. The status is shared; the program is not ours.
+    "win32exception",
+    "authenticationexception",
+    "aspnetcore",
+    "kestrel",
+    "sslstream",
+    "httpclient",
+    "curl",
+    "libcurl",
+    "jdbc",
 ];
 
 /// Words that place a text in rdperr's field.
@@ -519,6 +530,12 @@ const OURS: &[&str] = &[
     "rdesktop",
     "xrdp",
     "rds",
+    // The other RDP clients whose strings the KB carries (kb/clients).
+    "guacamole",
+    "guacd",
+    "ironrdp",
+    "rdcman",
+    "royal ts",
 ];
 
 fn contains_phrase(haystack: &str, phrase: &str) -> bool {

@@ -245,12 +245,16 @@ pub fn is_stack_frame(message: &str) -> bool {
 
 /// What a paste says, as one text: each log line's message without its prefix (time, process,
 /// level, component: "[INFO][com.freerdp.gdi]" is not a word of the error), the frames of a
-/// stack trace left out ([`is_stack_frame`]), other lines as pasted.
+/// stack trace left out ([`is_stack_frame`]), other lines (and rdesktop's, whose prefix is
+/// printed text) as pasted.
 pub fn messages(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for (i, line) in text.split_inclusive('\n').enumerate() {
         match read_line(i + 1, line.trim_end_matches(['\n', '\r'])) {
             Some(l) if is_stack_frame(l.message) => {}
+            // rdesktop's prefix ("ERROR: ", "Core(error): ") is part of what the program
+            // prints, and of the strings the KB knows it by.
+            Some(l) if l.format == LogFormat::Rdesktop => out.push_str(line),
             Some(l) => {
                 out.push_str(l.message);
                 out.push('\n');
@@ -305,6 +309,11 @@ mod tests {
         assert!(
             !kept.contains("com.freerdp") && !kept.contains("ERROR"),
             "{kept}"
+        );
+        // rdesktop prints its prefix as part of the message.
+        assert_eq!(
+            messages("Core(error): tcp_connect(), unable to connect\n"),
+            "Core(error): tcp_connect(), unable to connect\n"
         );
     }
 

@@ -793,12 +793,16 @@ impl Kb {
     /// text found, with the first [`confidence::CANDIDATES`] entries by evidence and their
     /// features.
     fn weighed_candidates(&self, text: &str) -> (TextResult, Vec<(Scored, confidence::Features)>) {
-        let segments = logs::segments(&text[..floor_boundary(text, WORD_WINDOW)]);
+        let window = &text[..floor_boundary(text, WORD_WINDOW)];
+        let segments = logs::segments(window);
         let log = logs::has_log_lines(&segments);
         let (mut whole, scored) = if log {
-            // A log as a whole is what its lines say, without their prefixes and stack frames;
+            // A log as a whole is what its lines say, without their prefixes and stack frames
+            // (read from the segments already cut; beyond the word window, as pasted);
             // addresses and paths are values (a lab on 127.0.0.1 is not a loopback error).
-            let mut whole = self.score_text(&logs::without_values(&logs::messages(text)));
+            let mut said = logs::messages(&segments);
+            said.push_str(&text[window.len()..]);
+            let mut whole = self.score_text(&logs::without_values(&said));
             let scored = self.weigh_segments(std::mem::take(&mut whole.scored), &segments);
             (whole, scored)
         } else {
@@ -822,16 +826,15 @@ impl Kb {
         });
         scored.truncate(confidence::CANDIDATES);
         // The first line of the paste that names a cause, among the candidates' deciding lines.
-        let earliest = scored
-            .iter()
-            .filter(|s| s.role == Role::Cause && s.named)
-            .filter_map(|s| s.line.as_ref().map(|l| l.line))
-            .min();
+        let cause_line = |s: &Scored| {
+            (s.role == Role::Cause && s.named)
+                .then(|| s.line.as_ref().map(|l| l.line))
+                .flatten()
+        };
+        let earliest = scored.iter().filter_map(cause_line).min();
         for s in scored.iter_mut() {
             s.evidence.combined = s.confidence;
-            s.evidence.earliest = s.role == Role::Cause
-                && s.named
-                && earliest.is_some_and(|e| s.line.as_ref().is_some_and(|l| l.line == e));
+            s.evidence.earliest = earliest.is_some() && cause_line(s) == earliest;
         }
         let evidence: Vec<confidence::Evidence> = scored.iter().map(|s| s.evidence).collect();
         let features = confidence::Features::of(&evidence, whole.signals);

@@ -243,24 +243,21 @@ pub fn is_stack_frame(message: &str) -> bool {
     numbered && m.contains("+0x") && m.contains("[0x")
 }
 
-/// What a paste says, as one text: each log line's message without its prefix (time, process,
-/// level, component: "[INFO][com.freerdp.gdi]" is not a word of the error), the frames of a
-/// stack trace left out ([`is_stack_frame`]), other lines (and rdesktop's, whose prefix is
-/// printed text) as pasted.
-pub fn messages(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for (i, line) in text.split_inclusive('\n').enumerate() {
-        match read_line(i + 1, line.trim_end_matches(['\n', '\r'])) {
-            Some(l) if is_stack_frame(l.message) => {}
-            // rdesktop's prefix ("ERROR: ", "Core(error): ") is part of what the program
-            // prints, and of the strings the KB knows it by.
-            Some(l) if l.format == LogFormat::Rdesktop => out.push_str(line),
-            Some(l) => {
-                out.push_str(l.message);
-                out.push('\n');
-            }
-            None => out.push_str(line),
-        }
+/// What a paste says, as one text, from its [`segments`]: each log line's message without its
+/// prefix (time, process, level, component: "[INFO][com.freerdp.gdi]" is not a word of the
+/// error), the frames of a stack trace left out ([`is_stack_frame`]), other lines (and
+/// rdesktop's, whose prefix is printed text) as pasted.
+pub fn messages(segments: &[Segment<'_>]) -> String {
+    let mut out = String::new();
+    for seg in segments {
+        let said = match seg {
+            Segment::Log(l) if is_stack_frame(l.message) => continue,
+            Segment::Log(l) if l.format == LogFormat::Rdesktop => l.raw,
+            Segment::Log(l) => l.message,
+            Segment::Prose { text, .. } => text,
+        };
+        out.push_str(said);
+        out.push('\n');
     }
     out
 }
@@ -300,7 +297,7 @@ mod tests {
         let paste = "[14:22:21:979] [1:1] [ERROR][com.freerdp.utils] - Caught signal 'Terminated' [15]\n\
                      [14:22:21:979] [1:1] [ERROR][com.freerdp.utils] - 10: xfreerdp(_start+0x21) [0x55f06a0fb461]\n\
                      the end\n";
-        let kept = messages(paste);
+        let kept = messages(&segments(paste));
         assert!(
             kept.contains("Caught signal") && kept.contains("the end"),
             "{kept}"
@@ -312,7 +309,7 @@ mod tests {
         );
         // rdesktop prints its prefix as part of the message.
         assert_eq!(
-            messages("Core(error): tcp_connect(), unable to connect\n"),
+            messages(&segments("Core(error): tcp_connect(), unable to connect\n")),
             "Core(error): tcp_connect(), unable to connect\n"
         );
     }

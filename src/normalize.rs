@@ -421,86 +421,87 @@ pub fn typo_budget(word: &str) -> u8 {
     }
 }
 
-/// Words that place a text in another field (SSH, git, VNC, printers, package managers ...).
-const FOREIGN: &[&str] = &[
-    "ssh",
-    "sshd",
-    "openssh",
-    "putty",
-    "known hosts",
-    "publickey",
-    "git",
-    "github",
-    "gitlab",
-    "vnc",
-    "tigervnc",
-    "realvnc",
-    "tightvnc",
-    "winrm",
-    "imap",
-    "smtp",
-    "pop3",
-    "printer",
-    "outlook",
-    "email",
-    "mailbox",
-    "npm",
-    "docker",
-    "kubectl",
-    "kubernetes",
-    "rustdesk",
-    "teamviewer",
-    "anydesk",
-    "chrome remote desktop",
-    "windows update",
-    "defender",
-    "mysql",
-    "postgres",
+/// Words that place a text in another field (SSH, git, VNC, printers, package managers ...), each
+/// with what that field is, for the one line that says what a text is about.
+const FOREIGN: &[(&str, &str)] = &[
+    ("ssh", "SSH"),
+    ("sshd", "SSH"),
+    ("openssh", "SSH"),
+    ("putty", "SSH"),
+    ("known hosts", "SSH"),
+    ("publickey", "SSH"),
+    ("git", "Git hosting"),
+    ("github", "Git hosting"),
+    ("gitlab", "Git hosting"),
+    ("vnc", "VNC"),
+    ("tigervnc", "VNC"),
+    ("realvnc", "VNC"),
+    ("tightvnc", "VNC"),
+    ("winrm", "PowerShell remoting (WinRM)"),
+    ("imap", "mail"),
+    ("smtp", "mail"),
+    ("pop3", "mail"),
+    ("printer", "printing"),
+    ("outlook", "mail"),
+    ("email", "mail"),
+    ("mailbox", "mail"),
+    ("npm", "developer tooling"),
+    ("docker", "developer tooling"),
+    ("kubectl", "developer tooling"),
+    ("kubernetes", "developer tooling"),
+    ("rustdesk", "another remote-access tool"),
+    ("teamviewer", "another remote-access tool"),
+    ("anydesk", "another remote-access tool"),
+    ("chrome remote desktop", "another remote-access tool"),
+    ("windows update", "Windows servicing"),
+    ("defender", "Windows servicing"),
+    ("mysql", "a database"),
+    ("postgres", "a database"),
     // Not "oracle" alone: CredSSP's fix is the "encryption oracle remediation".
-    "oracle database",
+    ("oracle database", "a database"),
     // Other products that show Windows or Entra sign-in messages of their own: a SQL Server
     // login, an LDAP bind, an Azure PowerShell or CLI sign-in.
-    "sql server",
-    "errorlog",
-    "ldap",
-    "azureaccount",
-    "connect azaccount",
-    "connect azureaccount",
-    "az login",
+    ("sql server", "a database"),
+    ("errorlog", "a database"),
+    ("ldap", "LDAP directory access"),
+    ("azureaccount", "signing in to Azure tools or apps"),
+    ("connect azaccount", "signing in to Azure tools or apps"),
+    ("connect azureaccount", "signing in to Azure tools or apps"),
+    ("az login", "signing in to Azure tools or apps"),
     // The neighbouring fields whose errors share Windows status codes and sign-in wordings
     // with ours: remote PowerShell, file shares, VPNs, Citrix, Kerberos tools, and sign-in
     // libraries of applications.
-    "pywinrm",
-    "pssession",
-    "psremoting",
-    "smb",
-    "samba",
-    "cifs",
-    "smbclient",
-    "vpn",
-    "openvpn",
-    "anyconnect",
-    "l2tp",
-    "ipsec",
-    "wireguard",
-    "citrix",
-    "xenapp",
-    "xendesktop",
-    "icaclient",
-    "kinit",
-    "msal",
-    "adal",
+    ("pywinrm", "PowerShell remoting (WinRM)"),
+    ("pssession", "PowerShell remoting (WinRM)"),
+    ("psremoting", "PowerShell remoting (WinRM)"),
+    ("smb", "file sharing (SMB)"),
+    ("samba", "file sharing (SMB)"),
+    ("cifs", "file sharing (SMB)"),
+    ("smbclient", "file sharing (SMB)"),
+    ("vpn", "a VPN"),
+    ("openvpn", "a VPN"),
+    ("anyconnect", "a VPN"),
+    ("l2tp", "a VPN"),
+    ("ipsec", "a VPN"),
+    ("wireguard", "a VPN"),
+    ("citrix", "Citrix"),
+    ("xenapp", "Citrix"),
+    ("xendesktop", "Citrix"),
+    ("icaclient", "Citrix"),
+    ("kinit", "Kerberos tools"),
+    ("msal", "signing in to Azure tools or apps"),
+    ("adal", "signing in to Azure tools or apps"),
     // Applications that report a Windows or OpenSSL status from their own code: a .NET or Java
     // exception, a web server, an HTTP library. The status is shared; the program is not ours.
-    "win32exception",
-    "authenticationexception",
-    "aspnetcore",
-    "kestrel",
-    "sslstream",
-    "httpclient",
-    "curl",
-    "libcurl",
-    "jdbc",
+    ("win32exception", "another product"),
+    ("authenticationexception", "another product"),
+    ("aspnetcore", "another product"),
+    ("kestrel", "another product"),
+    ("sslstream", "another product"),
+    ("httpclient", "another product"),
+    ("curl", "another product"),
+    ("libcurl", "another product"),
+    ("jdbc", "another product"),
 ];
 
 /// Words that place a text in rdperr's field.
@@ -561,7 +562,7 @@ pub fn names_ours(normalized: &str) -> bool {
 pub fn other_field(normalized: &str) -> Option<&'static str> {
     // The lists go through the same normalisation as the text ("az login" is "az logon").
     static FOREIGN_NORMALIZED: LazyLock<Vec<(String, &'static str)>> =
-        LazyLock::new(|| FOREIGN.iter().map(|w| (normalize(w), *w)).collect());
+        LazyLock::new(|| FOREIGN.iter().map(|(w, _)| (normalize(w), *w)).collect());
     static OURS_NORMALIZED: LazyLock<Vec<String>> =
         LazyLock::new(|| OURS.iter().map(|w| normalize(w)).collect());
     let (foreign_words, ours) = (&*FOREIGN_NORMALIZED, &*OURS_NORMALIZED);
@@ -575,6 +576,14 @@ pub fn other_field(normalized: &str) -> Option<&'static str> {
         }
     }
     named.filter(|_| !ours.iter().any(|o| contains_phrase(&text, o)))
+}
+
+/// What the other field a word names is ("ssh": "SSH"), for the word [`other_field`] returned.
+pub fn field_of(word: &str) -> &'static str {
+    FOREIGN
+        .iter()
+        .find(|(w, _)| *w == word)
+        .map_or("another product", |(_, field)| field)
 }
 
 /// Parts of the query in quotes (two words or more): people quote the message they saw.

@@ -298,7 +298,7 @@ pub fn no_match_text(kb: &Kb, lookup: &Lookup) -> String {
     let why = match &lookup.other_field {
         Some(field) => format!(
             " The text seems to be about {} (it names \"{}\"), not Remote Desktop.",
-            field_name(field),
+            crate::normalize::field_of(field),
             sanitize(field)
         ),
         None => String::new(),
@@ -307,36 +307,6 @@ pub fn no_match_text(kb: &Kb, lookup: &Lookup) -> String {
         "No match.{why} rdperr explains Remote Desktop (mstsc, Windows App, web client, FreeRDP) and Microsoft Entra VM sign-in errors: {} entries and their codes; `rdperr list` shows them.",
         kb.entries().len()
     )
-}
-
-/// What a word of another field stands for, for the one line that says what a text is about.
-fn field_name(word: &str) -> &'static str {
-    match word {
-        "ssh" | "sshd" | "openssh" | "putty" | "known hosts" | "publickey" => "SSH",
-        "git" | "github" | "gitlab" => "Git hosting",
-        "vnc" | "tigervnc" | "realvnc" | "tightvnc" => "VNC",
-        "winrm" | "pywinrm" | "pssession" | "psremoting" => "PowerShell remoting (WinRM)",
-        "imap" | "smtp" | "pop3" | "outlook" | "email" | "mailbox" => "mail",
-        "printer" => "printing",
-        "npm" | "docker" | "kubectl" | "kubernetes" => "developer tooling",
-        "rustdesk" | "teamviewer" | "anydesk" | "chrome remote desktop" => {
-            "another remote-access tool"
-        }
-        "windows update" | "defender" => "Windows servicing",
-        "mysql" | "postgres" | "oracle database" | "sql server" | "errorlog" => "a database",
-        "ldap" => "LDAP directory access",
-        "azureaccount"
-        | "connect azaccount"
-        | "connect azureaccount"
-        | "az login"
-        | "msal"
-        | "adal" => "signing in to Azure tools or apps",
-        "smb" | "samba" | "cifs" | "smbclient" => "file sharing (SMB)",
-        "vpn" | "openvpn" | "anyconnect" | "l2tp" | "ipsec" | "wireguard" => "a VPN",
-        "citrix" | "xenapp" | "xendesktop" | "icaclient" => "Citrix",
-        "kinit" => "Kerberos tools",
-        _ => "another product",
-    }
 }
 
 fn codes_text(out: &mut String, p: &Painter, codes: &[crate::CodeFinding]) {
@@ -564,21 +534,13 @@ pub fn entry_page(e: &Entry, color: bool, values: &BTreeMap<String, String>) -> 
             );
         }
     }
-    if let Some(d) = &e.distinguish {
-        let _ = writeln!(
-            out,
-            "\n{}\n{}",
-            p.heading("Telling it apart"),
-            wrap(&sanitize(d), 78)
-        );
-    }
-    if let Some(q) = &e.question {
-        let _ = writeln!(
-            out,
-            "\n{}\n{}",
-            p.heading("The question that decides"),
-            wrap(&sanitize(q), 78)
-        );
+    for (heading, text) in [
+        ("Telling it apart", &e.distinguish),
+        ("The question that decides", &e.question),
+    ] {
+        if let Some(t) = text {
+            let _ = writeln!(out, "\n{}\n{}", p.heading(heading), wrap(&sanitize(t), 78));
+        }
     }
     body_text(&mut out, &p, e, values);
     out

@@ -230,6 +230,9 @@ impl CodeIndex {
                     interpretations.extend(self.decode_value(low, Some(&[ns]), entries, &[ns]));
                 }
                 interpretations.extend(self.decode_value(value, None, entries, &hints));
+                if hints.contains(&Namespace::NegotiationFailure) {
+                    interpretations.extend(self.decode_value(value, Some(&hints), entries, &hints));
+                }
                 // A one- or two-digit hex value in a longer text is a code only where a word
                 // like "code" or "error" says so; logs print flags and types the same way
                 // ("keyboard_type:[0x04]").
@@ -277,14 +280,15 @@ impl CodeIndex {
                 if !code_like {
                     continue;
                 }
+                // A negotiation failure code is read only where the text names it so.
+                let spaces = if hints.contains(&Namespace::NegotiationFailure) {
+                    &hints[..]
+                } else {
+                    DECIMAL_NAMESPACES
+                };
                 push(CodeFinding {
                     text: d.as_str().to_string(),
-                    interpretations: self.decode_value(
-                        code_key(value),
-                        Some(DECIMAL_NAMESPACES),
-                        entries,
-                        &hints,
-                    ),
+                    interpretations: self.decode_value(code_key(value), Some(spaces), entries, &hints),
                     strength: 0.9,
                     context: hints.clone(),
                 });
@@ -350,7 +354,13 @@ fn context_before(text: &str, at: usize) -> String {
 fn namespace_hints(before: &str) -> Vec<Namespace> {
     let tail = before.trim_end_matches(|c: char| !c.is_alphanumeric());
     let mut hints = Vec::new();
-    if tail.ends_with("extended error code")
+    // MS-RDPBCGR names the RDP_NEG_FAILURE field `failureCode`; clients that print the number
+    // print that name, or "failure code" after the word "negotiation".
+    if tail.ends_with("failurecode")
+        || (tail.ends_with("failure code") && before.contains("negotiat"))
+    {
+        hints.push(Namespace::NegotiationFailure);
+    } else if tail.ends_with("extended error code")
         || tail.ends_with("extended reason")
         || tail.ends_with("extended disconnect reason")
     {
@@ -427,6 +437,19 @@ mod tests {
             [Namespace::DisconnectReason, Namespace::Client]
         );
         assert!(namespace_hints("connected to port ").is_empty());
+        assert_eq!(
+            namespace_hints("negotiation failure: failurecode = "),
+            [Namespace::NegotiationFailure]
+        );
+        assert_eq!(
+            namespace_hints("rdp negotiation failed, failure code "),
+            [Namespace::NegotiationFailure]
+        );
+        // Event 4771's "Failure Code" is Kerberos, not RDP negotiation.
+        assert_ne!(
+            namespace_hints("pre-authentication failed. failure code: "),
+            [Namespace::NegotiationFailure]
+        );
     }
 
     #[test]

@@ -68,7 +68,8 @@ impl<'a> Query<'a> {
             .take(MAX_RETOLD)
             .map(|s| QueryTerms::new(&normalize::tokens(s), prepared))
             .collect();
-        let other_field = normalize::other_field(&normalized);
+        let other_field =
+            normalize::other_field_of(&normalized, &normalize::identifier_heads(window));
         Query {
             folded,
             normalized,

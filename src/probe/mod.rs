@@ -401,7 +401,10 @@ struct Prober<'a> {
 }
 
 /// The protocol sets offered, one connection each: (what it asks about, requestedProtocols,
-/// the value that means "accepted").
+/// the value that means "accepted"). The first three are what every RDP server answers; a server
+/// may break off at the later ones when it does not know the flag (xrdp 0.9 does at
+/// PROTOCOL_RDSAAD), which then only means "not accepted".
+const BASIC_OFFERS: usize = 3;
 const OFFERS: &[(&str, u32, u32)] = &[
     (
         "Standard RDP Security",
@@ -632,7 +635,7 @@ impl Prober<'_> {
     fn negotiate(&mut self) {
         let start = Instant::now();
         let Some(addr) = self.connected else { return };
-        for &(label, requested, wanted) in OFFERS {
+        for (i, &(label, requested, wanted)) in OFFERS.iter().enumerate() {
             let t = Instant::now();
             let answer = match exchange(addr, requested, self.timeout) {
                 Ok((confirm, _)) => self.answer(confirm),
@@ -643,7 +646,7 @@ impl Prober<'_> {
                 Answer::NoNegotiation => wanted == x224::PROTOCOL_RDP,
                 _ => false,
             };
-            let stop = matches!(answer, Answer::Error { .. });
+            let stop = i < BASIC_OFFERS && matches!(answer, Answer::Error { .. });
             self.negotiation.push(NegotiationProbe {
                 protocol: label.to_string(),
                 requested,
@@ -703,8 +706,8 @@ impl Prober<'_> {
             details: details.clone(),
             findings,
         };
-        // An exchange that gave no Connection Confirm ends the probe.
-        if let Some((n, error)) = self.negotiation.iter().find_map(|n| match &n.answer {
+        // An exchange that gave no Connection Confirm to a basic offer ends the probe.
+        if let Some((n, error)) = self.negotiation.iter().take(BASIC_OFFERS).find_map(|n| match &n.answer {
             Answer::Error { error } => Some((n, error)),
             _ => None,
         }) {
@@ -1098,15 +1101,42 @@ impl Prober<'_> {
             .as_ref()
             .map(|e| render::entry_commands(e, &BTreeMap::new()))
             .unwrap_or_default();
+        let whys = |c: &Check, status: Status| {
+            c.findings
+                .iter()
+                .filter(|f| f.status == status)
+                .map(|f| f.why.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
         let headline = match (failed, warned) {
+            (Some(c), _) if c.step == StepName::Certificate => {
+                format!("The certificate check failed: {}.", whys(c, Status::Fail))
+            }
             (Some(c), _) => format!("The {} check failed: {}.", c.step.as_str(), c.summary),
             (None, Some(_)) => {
-                let only_self_signed = self.checks.iter().all(|c| c.status != Status::Warn || c.step == StepName::Certificate)
-                    && self.tls.as_ref().and_then(|t| t.certificate.as_ref()).is_some_and(|c| c.self_signed && c.name_matches);
+                let only_self_signed = self
+                    .checks
+                    .iter()
+                    .all(|c| c.status != Status::Warn || c.step == StepName::Certificate)
+                    && self
+                        .tls
+                        .as_ref()
+                        .and_then(|t| t.certificate.as_ref())
+                        .is_some_and(|c| c.self_signed && c.name_matches);
                 if only_self_signed {
-                    "Every check passed. The certificate is self-signed, which is normal for Remote Desktop: clients show a trust warning, and it does not stop the connection.".to_string()
+                    "No check failed. The certificate is self-signed, which is normal for Remote Desktop: clients show a trust warning, and it does not stop the connection.".to_string()
                 } else {
-                    "Every check passed, with warnings: clients will show a warning or, if set to be strict, refuse (see below).".to_string()
+                    let all: Vec<String> = self
+                        .checks
+                        .iter()
+                        .filter(|c| c.status == Status::Warn)
+                        .map(|c| whys(c, Status::Warn))
+                        .collect();
+                    format!(
+                        "No check failed; clients will warn, or refuse when set to be strict: {}.",
+                        all.join("; ")
+                    )
                 }
             }
             (None, None) => "Every check passed: the server answers as an RDP server should, up to the point where a client sends credentials.".to_string(),

@@ -107,8 +107,9 @@ pub fn tpkt_length(header: &[u8; 4]) -> Result<usize, Malformed> {
         return Err(Malformed::NotTpkt);
     }
     let len = usize::from(u16::from_be_bytes([header[2], header[3]]));
-    // 4 bytes of TPKT + 7 of X.224 CC at least; a Connection Confirm is never large.
-    if !(11..=512).contains(&len) {
+    // 4 bytes of TPKT + 3 of the shortest X.224 TPDU (Data, which some servers send to break
+    // off); a Connection Confirm is never large.
+    if !(7..=512).contains(&len) {
         return Err(Malformed::BadLength(len));
     }
     Ok(len)
@@ -129,6 +130,17 @@ pub fn parse_confirm(packet: &[u8]) -> Result<Confirm, Malformed> {
     }
     let x224 = &packet[4..len];
     let li = usize::from(x224[0]);
+    if li >= 2 && x224.len() > 1 && x224[1] == 0xF0 {
+        // X.224 Data: MCS traffic where the Connection Confirm belongs. A server that does not
+        // take the request sends an MCS Disconnect Provider Ultimatum (first byte 0x20 | reason
+        // bits, T.125).
+        let ultimatum = x224.get(3).is_some_and(|b| b & 0xFC == 0x20);
+        return Err(Malformed::NotConfirm(if ultimatum {
+            "the server broke off with an MCS Disconnect Provider Ultimatum".into()
+        } else {
+            "the server sent X.224 data instead of a Connection Confirm".into()
+        }));
+    }
     if li < 6 || li + 1 > x224.len() {
         return Err(Malformed::NotConfirm(format!(
             "length indicator {li} for {} bytes",
@@ -205,6 +217,12 @@ mod tests {
             parse_confirm(&odd),
             Err(Malformed::BadNegotiation(_))
         ));
+        // xrdp's answer to a request with PROTOCOL_RDSAAD (recorded in tests/fixtures/probe).
+        let dpum = [3, 0, 0, 9, 2, 0xF0, 0x80, 0x21, 0x80];
+        match parse_confirm(&dpum) {
+            Err(Malformed::NotConfirm(why)) => assert!(why.contains("Ultimatum"), "{why}"),
+            other => panic!("{other:?}"),
+        }
         let dr = [3, 0, 0, 11, 6, 0x80, 0, 0, 0, 0, 0];
         assert!(matches!(parse_confirm(&dr), Err(Malformed::NotConfirm(_))));
     }

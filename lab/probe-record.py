@@ -1,6 +1,6 @@
 """Record a real RDP server's answers to the X.224 Connection Requests `rdperr probe` sends.
 
-    python3 lab/probe-record.py PORT SERVER CONFIG > tests/fixtures/probe/NAME.toml
+    python3 lab/probe-record.py PORT SERVER CONFIG > tests/probe-fixtures/NAME.toml
 
 Connects to 127.0.0.1:PORT once per protocol set (the same sets and the same 19-byte requests
 as src/probe/x224.rs), reads the X.224 Connection Confirm (or whatever comes, up to 3 s), and

@@ -1,7 +1,7 @@
 //! `rdperr probe` against a loopback responder (127.0.0.1 only) that plays recorded server
-//! answers (tests/fixtures/probe/*.toml: real xrdp and freerdp-shadow-cli answers recorded by
+//! answers (tests/probe-fixtures/*.toml: real xrdp and freerdp-shadow-cli answers recorded by
 //! lab/probe, and spec-built ones in synthetic.toml), with a rustls server for the TLS step
-//! (tests/fixtures/probe/certs), and the lab's recorded verdicts (tests/lab/probe) checked
+//! (tests/probe-fixtures/certs), and the lab's recorded verdicts (tests/lab/probe) checked
 //! without network.
 
 use rdperr::probe::{probe, Answer, ProbeOptions, ProbeReport, Status, StepName, Target};
@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/probe")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/probe-fixtures")
 }
 
 fn unhex(s: &str) -> Vec<u8> {
@@ -30,7 +30,10 @@ fn recorded(name: &str) -> HashMap<u32, Vec<u8>> {
     let text = std::fs::read_to_string(fixtures().join(format!("{name}.toml"))).unwrap();
     let doc: toml::Table = toml::from_str(&text).unwrap();
     for key in ["server", "config", "date"] {
-        assert!(doc.get(key).is_some(), "{name}.toml: no `{key}` (provenance)");
+        assert!(
+            doc.get(key).is_some(),
+            "{name}.toml: no `{key}` (provenance)"
+        );
     }
     doc["answer"]
         .as_array()
@@ -50,7 +53,10 @@ fn recorded(name: &str) -> HashMap<u32, Vec<u8>> {
 enum Play {
     /// Answer each Connection Request as the recorded server did; where it picked a TLS-based
     /// protocol and a certificate is given, go on with a TLS server.
-    Recorded(Arc<HashMap<u32, Vec<u8>>>, Option<Arc<rustls::ServerConfig>>),
+    Recorded(
+        Arc<HashMap<u32, Vec<u8>>>,
+        Option<Arc<rustls::ServerConfig>>,
+    ),
     /// Read the request, send these bytes, close.
     Send(Vec<u8>),
     /// Accept and say nothing for 30 s.
@@ -91,8 +97,12 @@ fn serve(mut sock: TcpStream, play: Play) {
             }
         }
         Play::Recorded(answers, tls) => {
-            let Some(requested) = read_request(&mut sock) else { return };
-            let Some(answer) = answers.get(&requested) else { return };
+            let Some(requested) = read_request(&mut sock) else {
+                return;
+            };
+            let Some(answer) = answers.get(&requested) else {
+                return;
+            };
             let _ = sock.write_all(answer);
             // RDP_NEG_RSP (type 2) with a TLS-based protocol: the TLS handshake follows.
             let tls_next = answer.len() == 19 && answer[11] == 2 && answer[15] != 0;
@@ -209,7 +219,11 @@ fn silent_port_ends_within_the_timeout() {
     let port = responder(Play::Silent);
     let start = Instant::now();
     let r = run(port, 1.0);
-    assert!(start.elapsed() < Duration::from_secs(4), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        start.elapsed()
+    );
     assert_eq!(r.verdict.failed, Some(StepName::Negotiation));
     assert_eq!(entry_id(&r), Some("rdp-port-conflict-or-changed"));
 }
@@ -260,13 +274,19 @@ fn every_failure_code_maps_through_the_code_table() {
         let bytes = unhex(case["hex"].as_str().unwrap());
         let port = responder(Play::Send(bytes.clone()));
         let r = run(port, 2.0);
-        if let Some(code) = name.split('(').nth(1).and_then(|c| c.trim_end_matches(')').parse::<i64>().ok()) {
+        if let Some(code) = name
+            .split('(')
+            .nth(1)
+            .and_then(|c| c.trim_end_matches(')').parse::<i64>().ok())
+        {
             // The same failure to every offer: nothing accepted, the code's entry decides.
             assert_eq!(r.verdict.failed, Some(StepName::Negotiation), "{name}");
             let want = table_entries(code);
             assert_eq!(entry_id(&r), want.first().map(String::as_str), "{name}");
             match &r.negotiation[0].answer {
-                Answer::Failure { code: c, name: n, .. } => {
+                Answer::Failure {
+                    code: c, name: n, ..
+                } => {
                     assert_eq!(i64::from(*c), code);
                     assert!(name.contains(n.as_deref().unwrap()), "{name}");
                 }
@@ -323,7 +343,11 @@ fn recorded_servers_replay_as_the_lab_saw_them() {
             lab_neg["status"],
             "{name}"
         );
-        assert_eq!(neg.details, serde_json::from_value::<Vec<String>>(lab_neg["details"].clone()).unwrap(), "{name}");
+        assert_eq!(
+            neg.details,
+            serde_json::from_value::<Vec<String>>(lab_neg["details"].clone()).unwrap(),
+            "{name}"
+        );
         seen += 1;
     }
     assert!(seen >= 8, "only {seen} recorded servers");
@@ -355,11 +379,18 @@ fn self_signed_certificate_is_a_warning_said_plainly() {
     assert_eq!(cert.not_before, "2020-01-01T00:00:00Z");
     assert_eq!(r.verdict.status, Status::Warn);
     assert_eq!(entry_id(&r), Some("rdp-certificate-identity-unverified"));
-    assert!(r.verdict.headline.contains("normal for Remote Desktop"), "{}", r.verdict.headline);
+    assert!(
+        r.verdict.headline.contains("normal for Remote Desktop"),
+        "{}",
+        r.verdict.headline
+    );
     assert_eq!(r.exit_code(), 0);
     // TCP passed: the NSG and firewall steps drop out of what is left to check.
     assert!(!r.not_checked.iter().any(|n| n.title.contains("NSG")));
-    assert!(r.not_checked.iter().any(|n| n.entry == "rdp-credentials-rejected"));
+    assert!(r
+        .not_checked
+        .iter()
+        .any(|n| n.entry == "rdp-credentials-rejected"));
 }
 
 #[test]
@@ -389,7 +420,10 @@ fn nla_server_is_probed_over_credssp_tls() {
     let r = tls_run("shadow-nla", "self-signed");
     assert_eq!(r.accepted_protocols, ["CredSSP (NLA)"]);
     let neg = check(&r, StepName::Negotiation);
-    assert!(neg.findings.iter().any(|f| f.id == "rdp-nla-not-supported" && f.status == Status::Pass));
+    assert!(neg
+        .findings
+        .iter()
+        .any(|f| f.id == "rdp-nla-not-supported" && f.status == Status::Pass));
     assert_eq!(check(&r, StepName::Tls).status, Status::Pass);
     assert!(check(&r, StepName::Tls).details[0].contains("PROTOCOL_HYBRID"));
 }
@@ -401,7 +435,10 @@ fn server_that_breaks_off_the_tls_handshake() {
     let r = run(port, 2.0);
     assert_eq!(r.verdict.failed, Some(StepName::Tls));
     assert_eq!(entry_id(&r), Some("rdp-tls-handshake-failed"));
-    assert!(check(&r, StepName::Tls).details.iter().any(|d| d.contains("TLS 1.0 and 1.1 were not tried")));
+    assert!(check(&r, StepName::Tls)
+        .details
+        .iter()
+        .any(|d| d.contains("TLS 1.0 and 1.1 were not tried")));
 }
 
 #[test]
@@ -421,7 +458,10 @@ fn lab_verdicts_name_the_expected_entries() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lab/probe");
     let table = std::fs::read_to_string(dir.join("expect.tsv")).unwrap();
     let mut rows = 0;
-    for line in table.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+    for line in table
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
         let cols: Vec<&str> = line.split('\t').collect();
         let (scenario, status, entry, exit) = (cols[0], cols[1], cols[2], cols[3]);
         let report: serde_json::Value = serde_json::from_str(
@@ -449,7 +489,10 @@ fn probe_entries_exist() {
     let mut n = 0;
     for part in src.split('"').skip(1).step_by(2) {
         if part.starts_with("rdp-") && !part.contains(' ') {
-            assert!(kb.get(part).is_some(), "src/probe/mod.rs names `{part}`, not in the KB");
+            assert!(
+                kb.get(part).is_some(),
+                "src/probe/mod.rs names `{part}`, not in the KB"
+            );
             n += 1;
         }
     }
@@ -489,14 +532,23 @@ fn command_prints_json_and_text() {
     ));
     let out = assert_cmd::Command::cargo_bin("rdperr")
         .unwrap()
-        .args(["probe", &format!("127.0.0.1:{port}"), "--json", "--timeout", "3"])
+        .args([
+            "probe",
+            &format!("127.0.0.1:{port}"),
+            "--json",
+            "--timeout",
+            "3",
+        ])
         .assert()
         .code(1)
         .get_output()
         .stdout
         .clone();
     let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(doc["verdict"]["entry"]["id"], "rdp-certificate-expired-or-invalid");
+    assert_eq!(
+        doc["verdict"]["entry"]["id"],
+        "rdp-certificate-expired-or-invalid"
+    );
     assert_eq!(doc["target"]["port"], port);
     let port = responder(Play::Recorded(
         Arc::new(recorded("xrdp-tls-only")),

@@ -707,10 +707,15 @@ impl Prober<'_> {
             findings,
         };
         // An exchange that gave no Connection Confirm to a basic offer ends the probe.
-        if let Some((n, error)) = self.negotiation.iter().take(BASIC_OFFERS).find_map(|n| match &n.answer {
-            Answer::Error { error } => Some((n, error)),
-            _ => None,
-        }) {
+        if let Some((n, error)) = self
+            .negotiation
+            .iter()
+            .take(BASIC_OFFERS)
+            .find_map(|n| match &n.answer {
+                Answer::Error { error } => Some((n, error)),
+                _ => None,
+            })
+        {
             let port = self.target.port;
             let (summary, findings) = match error.kind {
                 ExchangeErrorKind::TimedOut => (

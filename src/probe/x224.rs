@@ -217,7 +217,7 @@ mod tests {
             parse_confirm(&odd),
             Err(Malformed::BadNegotiation(_))
         ));
-        // xrdp's answer to a request with PROTOCOL_RDSAAD (recorded in tests/fixtures/probe).
+        // xrdp's answer to a request with PROTOCOL_RDSAAD (recorded in tests/probe-fixtures).
         let dpum = [3, 0, 0, 9, 2, 0xF0, 0x80, 0x21, 0x80];
         match parse_confirm(&dpum) {
             Err(Malformed::NotConfirm(why)) => assert!(why.contains("Ultimatum"), "{why}"),

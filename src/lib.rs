@@ -24,6 +24,7 @@ pub mod logs;
 pub mod model;
 pub mod normalize;
 mod phrases;
+pub mod probe;
 mod query;
 pub mod rank;
 pub mod render;
@@ -36,6 +37,7 @@ pub use model::{
     Category, ClientString, ClientStrings, CodeRow, CodeTable, Entry, EntryCode, Namespace, Role,
     Step,
 };
+pub use probe::{probe, ProbeOptions, ProbeReport};
 pub use rank::Reason;
 
 use codes::CodeIndex;

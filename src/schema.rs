@@ -26,6 +26,11 @@ pub fn lookup_schema() -> String {
     ))
 }
 
+/// The schema of `rdperr probe --json` (the probe's report), pretty-printed.
+pub fn probe_schema() -> String {
+    pretty(schemars::schema_for!(crate::probe::ProbeReport))
+}
+
 fn pretty(schema: schemars::Schema) -> String {
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');

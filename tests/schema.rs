@@ -36,6 +36,11 @@ fn lookup_schema_is_current() {
 }
 
 #[test]
+fn probe_schema_is_current() {
+    check("probe.schema.json", rdperr::schema::probe_schema());
+}
+
+#[test]
 fn export_schema_is_current() {
     check("export.schema.json", rdperr::schema::export_schema());
 }

@@ -128,6 +128,21 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
         format: ExportFormat,
     },
+    /// Ask an RDP server what a client asks before sign-in (name, TCP, security protocols, TLS,
+    /// certificate), and name the error from its answers.
+    ///
+    /// Each step is timed and reported; the first that fails decides the verdict and its KB
+    /// entry. Nothing is sent beyond what a client sends before credentials. Exit status: 0 no
+    /// check failed (warnings allowed), 1 a check failed, 2 usage error.
+    Probe {
+        /// HOST, HOST:PORT or [IPV6]:PORT; the port is 3389 unless given.
+        #[arg(value_name = "HOST[:PORT]")]
+        target: rdperr::probe::Target,
+        /// Seconds to wait for each network operation (the name lookup, each connect, each
+        /// answer, the TLS handshake).
+        #[arg(long, value_name = "S", default_value_t = 5.0, value_parser = timeout_seconds)]
+        timeout: f64,
+    },
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -225,6 +240,9 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::List) => list(&kb, cli.json, &mut out),
+        Some(Command::Probe { target, timeout }) => {
+            probe(&kb, target, *timeout, cli, color, &mut out)
+        }
         Some(Command::Check { deny_warnings }) => check(&kb, *deny_warnings, &mut out),
         Some(Command::Eval {
             paths,
@@ -240,6 +258,35 @@ fn confidence(text: &str) -> std::result::Result<f32, String> {
         Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
         _ => Err("expected a number from 0 to 1".to_string()),
     }
+}
+
+fn timeout_seconds(text: &str) -> std::result::Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if x > 0.0 && x <= 600.0 => Ok(x),
+        _ => Err("expected a number of seconds above 0, at most 600".to_string()),
+    }
+}
+
+fn probe(
+    kb: &Kb,
+    target: &rdperr::probe::Target,
+    timeout: f64,
+    cli: &Cli,
+    color: bool,
+    out: &mut impl Write,
+) -> Result<ExitCode> {
+    let opts = rdperr::ProbeOptions {
+        timeout: std::time::Duration::from_secs_f64(timeout),
+    };
+    let report = rdperr::probe::probe_with(kb, target, &opts);
+    if cli.json {
+        serde_json::to_writer_pretty(&mut *out, &report)?;
+        writeln!(out)?;
+    } else {
+        let text = rdperr::probe::report_text(&report, color, &cli.values.map());
+        write!(out, "{text}")?;
+    }
+    Ok(ExitCode::from(report.exit_code()))
 }
 
 fn load_kb(dirs: &[PathBuf], lint: bool) -> std::result::Result<Kb, String> {

@@ -355,9 +355,12 @@ fn namespace_hints(before: &str) -> Vec<Namespace> {
     let tail = before.trim_end_matches(|c: char| !c.is_alphanumeric());
     let mut hints = Vec::new();
     // MS-RDPBCGR names the RDP_NEG_FAILURE field `failureCode`; clients that print the number
-    // print that name, or "failure code" after the word "negotiation".
+    // print that name, or "failure code"/"with code" after naming the negotiation
+    // (kb/clients: rdp-html5 "failureCode = 5", node-rdpjs "NEG_FAILURE(Failure code:5",
+    // grdp "NEG_FAILURE with code: 5").
+    let about_negotiation = before.contains("negotiat") || before.contains("neg_failure");
     if tail.ends_with("failurecode")
-        || (tail.ends_with("failure code") && before.contains("negotiat"))
+        || ((tail.ends_with("failure code") || tail.ends_with("with code")) && about_negotiation)
     {
         hints.push(Namespace::NegotiationFailure);
     } else if tail.ends_with("extended error code")
@@ -443,6 +446,10 @@ mod tests {
         );
         assert_eq!(
             namespace_hints("rdp negotiation failed, failure code "),
+            [Namespace::NegotiationFailure]
+        );
+        assert_eq!(
+            namespace_hints("node_rdp_protocol_x224_neg_failure with code: "),
             [Namespace::NegotiationFailure]
         );
         // Event 4771's "Failure Code" is Kerberos, not RDP negotiation.

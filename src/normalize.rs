@@ -560,33 +560,6 @@ pub fn names_ours(normalized: &str) -> bool {
 /// The other field a normalised text names ("sql server", "ssh") when it names nothing of
 /// ours: such a text gets "no match" even when it quotes a Windows message word for word.
 pub fn other_field(normalized: &str) -> Option<&'static str> {
-    other_field_of(normalized, &[])
-}
-
-/// The leading parts of the code identifiers in `text` ("SMBFile" gives "smb",
-/// "AdalServiceException" gives "adal" and "adalservice"): a class or module name starts with
-/// the name of its product, which reading the identifier as one word hides.
-pub fn identifier_heads(text: &str) -> Vec<String> {
-    let mut heads = Vec::new();
-    for word in text.split(|c: char| !c.is_ascii_alphanumeric()) {
-        let chars: Vec<char> = word.chars().collect();
-        // Camel-case boundaries: "aB", and "ABc" (before the B).
-        for i in 1..chars.len() {
-            let (prev, here) = (chars[i - 1], chars[i]);
-            let next_lower = chars.get(i + 1).is_some_and(|c| c.is_ascii_lowercase());
-            if (prev.is_ascii_lowercase() && here.is_ascii_uppercase())
-                || (prev.is_ascii_uppercase() && here.is_ascii_uppercase() && next_lower)
-            {
-                heads.push(word[..i].to_ascii_lowercase());
-            }
-        }
-    }
-    heads
-}
-
-/// [`other_field`], where the heads of the text's identifiers ([`identifier_heads`]) may name
-/// the other field too (one word each: "smb", "adal", "icaclient").
-pub fn other_field_of(normalized: &str, heads: &[String]) -> Option<&'static str> {
     // The lists go through the same normalisation as the text ("az login" is "az logon").
     static FOREIGN_NORMALIZED: LazyLock<Vec<(String, &'static str)>> =
         LazyLock::new(|| FOREIGN.iter().map(|(w, _)| (normalize(w), *w)).collect());
@@ -602,12 +575,6 @@ pub fn other_field_of(normalized: &str, heads: &[String]) -> Option<&'static str
             text = text.replace(f.as_str(), " ");
         }
     }
-    named = named.or_else(|| {
-        foreign_words
-            .iter()
-            .find(|(f, _)| !f.contains(' ') && heads.iter().any(|h| h == f))
-            .map(|(_, listed)| *listed)
-    });
     named.filter(|_| !ours.iter().any(|o| contains_phrase(&text, o)))
 }
 
@@ -709,17 +676,6 @@ mod tests {
         ))
         .is_none());
         assert!(other_field(&normalize("Your credentials did not work")).is_none());
-        // A class name starts with its product's name.
-        let text = "SMBFile.java#exists: Logon failure: unknown user name or bad password.";
-        assert_eq!(identifier_heads(text), ["smb"]);
-        assert_eq!(
-            other_field_of(&normalize(text), &identifier_heads(text)),
-            Some("smb")
-        );
-        assert_eq!(identifier_heads("AdalServiceException"), ["adal", "adalservice"]);
-        // Ours still wins: an RDP client's class named beside it.
-        let ours = "SMBFile error in mstsc: Logon failure";
-        assert!(other_field_of(&normalize(ours), &identifier_heads(ours)).is_none());
         // Listed words are normalised like the text: "login" is read as "logon" in both.
         assert!(other_field(&normalize("az login fails with AADSTS50076")).is_some());
         assert_eq!(

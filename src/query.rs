@@ -68,8 +68,7 @@ impl<'a> Query<'a> {
             .take(MAX_RETOLD)
             .map(|s| QueryTerms::new(&normalize::tokens(s), prepared))
             .collect();
-        let other_field =
-            normalize::other_field_of(&normalized, &normalize::identifier_heads(window));
+        let other_field = normalize::other_field(&normalized);
         Query {
             folded,
             normalized,

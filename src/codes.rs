@@ -194,6 +194,17 @@ impl CodeIndex {
             }
         };
 
+        // A keyboard layout or language id is a value, not a code, wherever the text repeats
+        // it: 0x00000409 is en-US, which xrdp and FreeRDP log on every connection.
+        let locale_values: std::collections::HashSet<String> = CODE_TOKEN
+            .captures_iter(text)
+            .filter_map(|cap| cap.name("hex").or(cap.name("barehex")).and(cap.get(0)))
+            .filter(|m| {
+                let before = context_before(text, m.start());
+                LOCALE_FIELD.is_match(&before) && !CODE_WORDS.is_match(&before)
+            })
+            .map(|m| m.as_str().to_ascii_uppercase())
+            .collect();
         for cap in CODE_TOKEN.captures_iter(text) {
             let whole = cap.get(0).expect("group 0");
             let before = context_before(text, whole.start());
@@ -214,6 +225,9 @@ impl CodeIndex {
                     context: vec![Namespace::Aadsts],
                 });
             } else if let Some(h) = cap.name("hex").or(cap.name("barehex")) {
+                if locale_values.contains(&whole.as_str().to_ascii_uppercase()) {
+                    continue;
+                }
                 let Ok(value) = u64::from_str_radix(h.as_str(), 16) else {
                     continue;
                 };
@@ -323,6 +337,13 @@ static CODE_TOKEN: LazyLock<Regex> = LazyLock::new(|| {
         ",
     )
     .expect("static regex")
+});
+
+/// Words before keyboard-layout and language values ("keylayout:[", "keymap file for ",
+/// "LCID "); a word like "error" right before the value still makes it a code.
+static LOCALE_FIELD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(layout|keymap|locale|lcid|langid|language id|code ?page)")
+        .expect("static regex")
 });
 
 static CODE_WORDS: LazyLock<Regex> = LazyLock::new(|| {
@@ -457,6 +478,15 @@ mod tests {
             namespace_hints("pre-authentication failed. failure code: "),
             [Namespace::NegotiationFailure]
         );
+    }
+
+    #[test]
+    fn keyboard_layouts_are_values() {
+        for before in ["keylayout:[", "keyboard layout ", "using keymap ", "lcid="] {
+            assert!(LOCALE_FIELD.is_match(before), "{before}");
+        }
+        assert!(!LOCALE_FIELD.is_match("error code "));
+
     }
 
     #[test]

@@ -112,3 +112,15 @@ fn eight_threads_agree_with_one() {
 fn eight_threads_100k_lookups_agree_with_one() {
     shared_kb_gives_single_thread_answers(8, 100_000);
 }
+
+/// xrdp logs the client's keyboard layout (0x00000409 is en-US) on every connection; that
+/// value is not ERRINFO 0x409, wherever the log repeats it, while a code next to it still is.
+#[test]
+fn a_keyboard_layout_is_not_a_code() {
+    let log = "[INFO ] xrdp_load_keyboard_layout: keylayout:[0x00000409]\n\
+               [WARN ] local keymap file for 0x00000409 found and doesn't match\n\
+               [ERROR] connection failed with error 0x80004005";
+    let found: Vec<String> = kb().lookup(log).codes.iter().map(|c| c.text.clone()).collect();
+    assert!(!found.iter().any(|t| t.contains("409")), "{found:?}");
+    assert!(found.iter().any(|t| t == "0x80004005"), "{found:?}");
+}

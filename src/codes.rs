@@ -302,7 +302,12 @@ impl CodeIndex {
                 };
                 push(CodeFinding {
                     text: d.as_str().to_string(),
-                    interpretations: self.decode_value(code_key(value), Some(spaces), entries, &hints),
+                    interpretations: self.decode_value(
+                        code_key(value),
+                        Some(spaces),
+                        entries,
+                        &hints,
+                    ),
                     strength: 0.9,
                     context: hints.clone(),
                 });
@@ -486,7 +491,6 @@ mod tests {
             assert!(LOCALE_FIELD.is_match(before), "{before}");
         }
         assert!(!LOCALE_FIELD.is_match("error code "));
-
     }
 
     #[test]

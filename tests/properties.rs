@@ -120,7 +120,12 @@ fn a_keyboard_layout_is_not_a_code() {
     let log = "[INFO ] xrdp_load_keyboard_layout: keylayout:[0x00000409]\n\
                [WARN ] local keymap file for 0x00000409 found and doesn't match\n\
                [ERROR] connection failed with error 0x80004005";
-    let found: Vec<String> = kb().lookup(log).codes.iter().map(|c| c.text.clone()).collect();
+    let found: Vec<String> = kb()
+        .lookup(log)
+        .codes
+        .iter()
+        .map(|c| c.text.clone())
+        .collect();
     assert!(!found.iter().any(|t| t.contains("409")), "{found:?}");
     assert!(found.iter().any(|t| t == "0x80004005"), "{found:?}");
 }
